@@ -1,0 +1,35 @@
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INDEX ?= .policybot
+EVAL_REPORT ?= eval/report
+
+.PHONY: install run index test lint eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+index: install
+	$(BIN)/policybot ingest data/policies --index $(INDEX) --quiet
+
+run: index
+	$(BIN)/policybot serve --index $(INDEX)
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install lint
+	$(BIN)/python -m pytest -q
+	$(BIN)/policybot eval --index $(INDEX)-eval --report $(EVAL_REPORT) \
+	    --min-accuracy 0.90 --min-citation-verbatim 1.0 --min-refusal-recall 1.0
+
+eval: index
+	$(BIN)/policybot eval --index $(INDEX) --report $(EVAL_REPORT)
+
+clean:
+	rm -rf $(VENV) $(INDEX) $(INDEX)-eval .pytest_cache

@@ -1,0 +1,283 @@
+"""PolicyBot: question (+history) → analysis → hybrid retrieval → grounded answer with citations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from bot import extractive, grounding
+from bot.analysis import FACET_WORDS, Analysis, analyze
+from bot.extractive import REFUSAL, Evidence
+from policybot.records import Answer, Citation, Clause, PolicyDocument, ScoredClause
+from policybot.settings import Settings
+from vectorstore.search import Filters, PolicyIndex
+
+log = logging.getLogger(__name__)
+
+SUPPORT_THRESHOLD = 0.6  # share of the question's topic weight a clause must contain (tuned on the gold set)
+MULTI_REGION_THRESHOLD = 0.75
+NON_CHONGQING = ("北京", "上海", "天津", "成都", "四川", "贵州", "云南", "广东", "深圳", "广州", "杭州", "浙江",
+                 "江苏", "南京", "武汉", "湖北", "湖南", "长沙", "西安", "陕西", "山东", "济南", "青岛", "福建",
+                 "厦门", "河南", "郑州", "全国")
+Streamer = Callable[[str], None]
+FACET_STOP = {w for words in FACET_WORDS.values() for w in words} | {"牵头单位", "责任单位", "配合单位", "完成时限"}
+
+
+class PolicyBot:
+    def __init__(self, index: PolicyIndex, *, settings: Settings, llm: object | None = None) -> None:
+        self.index = index
+        self.settings = settings
+        self._llm = llm
+        self.search_mode = "hybrid"  # the evaluation compares bm25 / dense / hybrid through this switch
+        if self._llm is None and settings.llm_base_url:
+            from bot.llm import LLMAnswerer
+
+            self._llm = LLMAnswerer.from_settings(settings)
+
+    @property
+    def today(self) -> dt.date:
+        return self.settings.today_date()
+
+    def warm_up(self) -> None:
+        self.index.warm_up()
+
+    # ------------------------------------------------------------------------------------------
+    def ask(self, question: str, *, history: list[str] | None = None, stream: Streamer | None = None) -> Answer:
+        t0 = time.perf_counter()
+        history = [h for h in (history or []) if h and h.strip()]
+        docs = list(self.index.docs.values())
+        a = analyze(question, history, docs)
+        if history and not a.follow_up and not self._terms(a)[0]:
+            # "配合单位是谁？" names no topic of its own: it continues the conversation
+            a = analyze(question, history, docs, force_follow_up=True)
+        ans = self._answer(a)
+        ans.question = question
+        ans.intent = a.intent
+        if self._llm is not None and not ans.refused and a.intent not in ("metadata", "validity"):
+            ans = self._llm.improve(a, ans, self._evidence_clauses(ans), stream=stream)  # type: ignore[attr-defined]
+        elif stream is not None:
+            stream(ans.answer)
+        ans.warnings = self._warnings(ans.citations)
+        ans.timings["total_ms"] = (time.perf_counter() - t0) * 1000
+        return ans
+
+    def _answer(self, a: Analysis) -> Answer:
+        if not a.question:
+            return self._refuse(a, [], reason="empty")
+        if any(p in a.foreign_places for p in NON_CHONGQING) and not a.regions:
+            return self._refuse(a, [], reason="outside the corpus's regions")
+        if a.intent in ("metadata", "validity"):
+            meta = self._metadata(a)
+            if meta is not None:
+                return meta
+        filters = self._filters(a)
+        timings: dict[str, float] = {}
+        from vectorstore.search import SearchTimings
+
+        st = SearchTimings()
+        t = time.perf_counter()
+        hits = self.index.search(a.effective_question, k=12, filters=filters, timings=st,
+                                 mode=self.search_mode)  # type: ignore[arg-type]
+        timings.update(embed_ms=st.embed_ms, bm25_ms=st.bm25_ms, dense_ms=st.dense_ms,
+                       retrieve_ms=(time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        ans = self._extractive(a, hits)
+        timings["compose_ms"] = (time.perf_counter() - t) * 1000
+        ans.timings.update(timings)
+        ans.clause_ids = [h.clause.clause_id for h in hits]
+        return ans
+
+    # ------------------------------------------------------------------------------------------
+    def _filters(self, a: Analysis) -> Filters | None:
+        if a.doc_ids:
+            return Filters(doc_ids=a.doc_ids)
+        if a.regions:
+            return Filters(regions=a.regions)
+        if a.foreign_places:
+            # a district the corpus has no document for: only city-wide documents can apply to it
+            return Filters(regions=["重庆市"])
+        return None
+
+    def _terms(self, a: Analysis) -> tuple[list[str], dict[str, float]]:
+        tok = self.index.lexical.tokenizer
+        region_words = {n for d in self.index.docs.values() for n in (d.region or "", (d.region or "")[:-1])}
+        region_words |= FACET_STOP
+        terms = grounding.content_terms(tok(a.question), extra_stop=region_words)
+        if a.follow_up and len(terms) == 0:
+            terms = grounding.content_terms(tok(a.history_terms), extra_stop=region_words)
+        weights = grounding.idf_weights(self.index.lexical.bm25, terms, len(self.index.clauses))
+        return terms, weights
+
+    def _facet_ok(self, a: Analysis, c: Clause, quote: str) -> bool:
+        f = a.facets
+        contact_wants = a.wants - {"时长"}
+        if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
+            return False
+        if "时长" in a.wants and not re.search(r"\d+\s*(年|个月|天|日|周)", quote):
+            return False
+        if f and f[0] == "amount" and not extractive.amount_phrases(quote):
+            return False
+        if "contact" in f and f[0] == "contact" and not (c.lead_units or c.responsible_units or
+                                                         re.search(r"牵头|负责|会同|设在|设立", c.text)):
+            return False
+        if "deadline" in f and f[0] == "deadline" and not (c.deadline or c.years or re.search(r"年底|月底", c.text)):
+            return False
+        if "target" in f and f[0] == "target" and not re.search(r"\d", c.text):
+            return False
+        return True
+
+    def _extractive(self, a: Analysis, hits: list[ScoredClause]) -> Answer:
+        terms, weights = self._terms(a)
+        scored: list[tuple[float, int, Evidence]] = []
+        for rank, h in enumerate(hits):
+            doc = h.document
+            header = h.clause.path[:1] in (["印发通知"], ["落款"], ["印发信息"])
+            if doc is None or (header and a.intent != "metadata"):
+                continue
+            cov = grounding.coverage(terms, weights, grounding.clause_context(h.clause, doc)) if terms else 0.0
+            quote = extractive.choose_quote(h.clause, a, terms, weights)
+            if not self._facet_ok(a, h.clause, quote):
+                continue
+            scored.append((cov + 0.25 * (1 - rank / max(1, len(hits))), rank, Evidence(h.clause, doc, quote, cov)))
+        supported = [x for x in scored if x[2].coverage >= SUPPORT_THRESHOLD]
+        if not supported:
+            return self._refuse(a, hits, reason="no clause supports an answer")
+        supported.sort(key=lambda x: (-x[0], x[1]))
+        best = supported[0][2]
+        chosen = [best]
+        multi = False
+        if not a.regions and not a.doc_ids:
+            per_region: dict[str, Evidence] = {}
+            for _, _, ev in supported:
+                r = ev.doc.region or ""
+                if r not in per_region and ev.coverage >= MULTI_REGION_THRESHOLD:
+                    per_region[r] = ev
+            if len(per_region) > 1 and best.coverage >= MULTI_REGION_THRESHOLD:
+                chosen = list(per_region.values())
+                multi = True
+        if not multi and a.list_mode:
+            chosen = [ev for _, _, ev in supported if ev.doc.doc_id == best.doc.doc_id][:4]
+        text, cites = extractive.compose(chosen, a, multi_region=multi)
+        return Answer(question=a.question, answer=text, citations=cites, refused=False, intent=a.intent,
+                      mode="extractive")
+
+    def _refuse(self, a: Analysis, hits: list[ScoredClause], *, reason: str) -> Answer:
+        log.info("refused %r: %s", a.question[:80], reason)
+        titles: list[str] = []
+        for h in hits:
+            if h.document and h.document.title not in titles:
+                titles.append(h.document.title)
+        if not titles and not a.foreign_places:
+            titles = [d.title for d in self.index.docs.values()][:3]
+        text = REFUSAL
+        if titles:
+            text += "\n可以查阅：" + "；".join(f"《{t}》" for t in titles[:3])
+        return Answer(question=a.question, answer=text, refused=True, intent=a.intent, mode="extractive")
+
+    # ------------------------------------------------------------------------------------------
+    def _pick_doc(self, a: Analysis) -> PolicyDocument | None:
+        docs = self.index.docs
+        if a.doc_ids:
+            return docs.get(a.doc_ids[0])
+        cands = [d for d in docs.values() if a.regions and d.region in a.regions]
+        if len(cands) == 1:
+            return cands[0]
+        hits = self.index.search(a.effective_question, k=5, filters=self._filters(a))
+        if hits and hits[0].document and (not cands or hits[0].document in cands):
+            return hits[0].document
+        return None
+
+    def _metadata(self, a: Analysis) -> Answer | None:
+        if a.foreign_places and not a.regions and not a.doc_ids:
+            return None
+        if re.search(r"哪些文件|哪些政策文件|几个文件|有什么文件", a.question):
+            return self._catalog_answer(a)
+        doc = self._pick_doc(a)
+        if doc is None:
+            return None
+        clauses = [c for c in self.index.clauses if c.doc_id == doc.doc_id]
+        notice = next((c for c in clauses if c.path == ["印发通知"]), None)
+        signature = next((c for c in clauses if c.path == ["落款"]), None)
+        if a.intent == "validity":
+            return self._validity_answer(a, doc, clauses, notice)
+        if not re.search(r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么", a.question):
+            return None  # e.g. "哪次会议通过": an extractive answer from the notice text
+        signature = signature or next((c for c in clauses if c.path == ["印发信息"]), None)
+        text, cites = extractive.metadata_answer(doc, notice, signature, a)
+        if not cites:
+            return None
+        return Answer(question=a.question, answer=text, citations=cites, intent=a.intent)
+
+    def _validity_answer(self, a: Analysis, doc: PolicyDocument, clauses: list[Clause],
+                         notice: Clause | None) -> Answer | None:
+        status = {"effective": "现行有效", "expired": "执行期已结束", "draft": "征求意见稿，尚未正式印发"}[doc.status]
+        pat = re.compile(r"实施期限|有效期|规划期|执行期|至\d{4}年\d{1,2}月\d{1,2}日止|征求意见稿")
+        c = next((x for x in clauses if pat.search(x.text)), None)
+        lines = [f"《{doc.title}》：{status}。"]
+        cites: list[Citation] = []
+        if c is not None:
+            quote = next((s for s in grounding.sentences(c.text) if pat.search(s)), c.text).strip()
+            lines.append(f"原文：“{quote}”[1]")
+            cites.append(Citation(doc.doc_id, doc.title, c.label, quote, doc.source_file, c.clause_id))
+        elif notice is not None:
+            quote = next((s for s in notice.text.split("\n") if "通知" in s or "印发" in s), notice.text).strip()
+            lines.append(f"原文：“{quote}”[1]")
+            cites.append(Citation(doc.doc_id, doc.title, notice.label, quote, doc.source_file, notice.clause_id))
+        if doc.period:
+            lines.insert(1, f"期限：{doc.period}年（见文件标题）。")
+        if not cites:
+            return None
+        lines.append("")
+        lines.append(f"[1] 《{doc.title}》 {cites[0].clause}")
+        return Answer(question=a.question, answer="\n".join(lines), citations=cites, intent=a.intent)
+
+    def _catalog_answer(self, a: Analysis) -> Answer:
+        rows = []
+        cites: list[Citation] = []
+        for n, d in enumerate(sorted(self.index.docs.values(), key=lambda d: d.region or ""), start=1):
+            status = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿"}[d.status]
+            rows.append(f"{n}. 《{d.title}》（{d.region or '—'}，{d.doc_number or '无文号'}，{status}）")
+        return Answer(question=a.question, answer="现有政策文件：\n" + "\n".join(rows), citations=cites,
+                      intent=a.intent)
+
+    # ------------------------------------------------------------------------------------------
+    def _evidence_clauses(self, ans: Answer) -> list[Clause]:
+        out = []
+        for cid in ans.clause_ids[:6]:
+            c = self.index.clause(cid)
+            if c is not None:
+                out.append(c)
+        return out
+
+    def _warnings(self, cites: list[Citation]) -> list[str]:
+        out: list[str] = []
+        today = self.today
+        for c in cites:
+            doc = self.index.docs.get(c.doc_id)
+            if doc is None:
+                continue
+            if doc.status == "draft":
+                w = f"《{doc.title}》为征求意见稿，内容可能调整，不能作为正式执行依据。"
+            elif doc.status == "expired":
+                w = f"《{doc.title}》执行期（{doc.period}年）已结束，请以最新政策为准。"
+            else:
+                w = ""
+            if w and w not in out:
+                out.append(w)
+            clause = self.index.clause(c.clause_id) if c.clause_id else None
+            dl = clause.deadline if clause else None
+            if dl and dl.date and not dl.recurring and dt.date.fromisoformat(dl.date) < today:
+                w = f"该事项完成时限（{dl.text}）已过。"
+                if w not in out:
+                    out.append(w)
+        return out
+
+    @staticmethod
+    def render_text(ans: Answer) -> str:
+        parts = [ans.answer]
+        for w in ans.warnings:
+            parts.append(f"⚠ {w}")
+        return "\n".join(parts)

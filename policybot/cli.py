@@ -1,0 +1,272 @@
+"""`policybot` command line: ingest, docs, search, ask, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from policybot.settings import Settings, get_settings
+
+log = logging.getLogger("policybot")
+
+
+def _out(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index", None):
+        overrides["index_dir"] = Path(args.index)
+    return get_settings(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from policybot.services import ingest_paths
+    from vectorstore.writer import IndexLocked
+
+    s = _settings(args)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            desc = {"parse": "解析文件", "embed": "向量化"}.get(stage, stage)
+            bar = bars[stage] = tqdm(
+                total=total, desc=desc, unit="项", file=sys.stderr, leave=False, disable=args.quiet
+            )
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = ingest_paths([Path(p) for p in args.paths], settings=s, progress=progress)
+    except IndexLocked as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 3
+    finally:
+        for bar in bars.values():
+            bar.close()
+    summary = {
+        "index": str(s.index_dir),
+        "documents": report.documents,
+        "clauses": report.clauses,
+        "added": report.added,
+        "updated": report.updated,
+        "removed": report.removed,
+        "skipped": len(report.skipped),
+        "embedded": report.embedded,
+        "failed": [{"path": p, "reason": r} for p, r in report.failed],
+        "seconds": round(report.seconds, 2),
+    }
+    if args.json:
+        _out(summary)
+    else:
+        print(
+            f"文件 {report.documents} 个，条款 {report.clauses} 条；"
+            f"新增 {len(report.added)}，更新 {len(report.updated)}，"
+            f"移除 {len(report.removed)}，未变跳过 {len(report.skipped)}，失败 {len(report.failed)}；"
+            f"新计算向量 {report.embedded}；用时 {report.seconds:.1f} 秒"
+        )
+        for p, r in report.failed:
+            print(f"  失败：{p}：{r}")
+    return 1 if report.failed and not (report.added or report.updated or report.skipped) else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from policybot.services import open_index
+
+    idx = open_index(_settings(args), with_embeddings=False)
+    rows = [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "doc_number": d.doc_number,
+            "issuer": d.issuer,
+            "issued_on": d.issued_on,
+            "region": d.region,
+            "period": d.period,
+            "status": d.status,
+            "clause_count": d.clause_count,
+            "source_file": d.source_file,
+        }
+        for d in sorted(idx.docs.values(), key=lambda d: (d.region or "", d.issued_on or ""))
+    ]
+    if args.json:
+        _out(rows)
+        return 0
+    status_cn = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿"}
+    for r in rows:
+        print(
+            f"{r['title']}\n  文号：{r['doc_number'] or '—'}  发文：{r['issuer'] or '—'}  "
+            f"日期：{r['issued_on'] or '—'}  地区：{r['region'] or '—'}  期限：{r['period'] or '—'}  "
+            f"状态：{status_cn[r['status']]}  条款：{r['clause_count']}"
+        )
+    return 0
+
+
+def _filters(args: argparse.Namespace, idx: Any) -> Any:
+    from vectorstore.search import Filters
+
+    doc_ids = None
+    if args.doc:
+        doc_ids = [
+            d.doc_id
+            for d in idx.docs.values()
+            if args.doc in (d.doc_id, d.doc_number, d.source_file) or args.doc in d.title
+        ]
+    regions = [args.region] if args.region else None
+    if regions:
+        known = {d.region for d in idx.docs.values() if d.region}
+        regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
+    return Filters(regions=regions, doc_ids=doc_ids, kinds=[args.kind] if args.kind else None)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from policybot.services import open_index
+
+    idx = open_index(_settings(args))
+    filters = _filters(args, idx)
+    if args.jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            hits = idx.search(q["query"], k=args.k, filters=filters)
+            _out([h.to_json() for h in hits])
+        return 0
+    if not args.query:
+        print("请给出检索词，或使用 --jsonl", file=sys.stderr)
+        return 2
+    hits = idx.search(args.query, k=args.k, filters=filters)
+    if args.json:
+        _out([h.to_json() for h in hits])
+        return 0
+    for h in hits:
+        c = h.clause
+        print(f"[{h.score:.3f}] {h.document.title if h.document else ''} › {c.label}")
+        print(f"  {c.text.replace(chr(9), ' ')[:300]}")
+        extra = []
+        if c.lead_units:
+            extra.append("牵头：" + "、".join(c.lead_units))
+        if c.responsible_units:
+            extra.append("责任/配合：" + "、".join(c.responsible_units))
+        if c.deadline:
+            extra.append("时限：" + c.deadline.text)
+        if extra:
+            print("  " + "；".join(extra))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from policybot.services import make_bot
+
+    bot = make_bot(_settings(args))
+    if args.jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            ans = bot.ask(q["question"], history=q.get("history") or [])
+            _out(ans.to_json())
+        return 0
+    if not args.question:
+        print("请给出问题，或使用 --jsonl", file=sys.stderr)
+        return 2
+    ans = bot.ask(args.question, history=args.history or [])
+    if args.json:
+        _out(ans.to_json())
+    else:
+        print(bot.render_text(ans))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.runner import main as eval_main
+
+    return eval_main(args, _settings(args))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app import serve
+
+    s = _settings(args)
+    serve(s, host=args.host or s.host, port=args.port or s.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="policybot", description="政策文件问答：入库、检索、问答、评测、服务")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--index", help="index directory (default .policybot or $POLICYBOT_INDEX_DIR)")
+
+    sp = sub.add_parser("ingest", help="add or update policy files in the index")
+    sp.add_argument("paths", nargs="+")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(sp)
+    sp.set_defaults(fn=cmd_ingest)
+
+    sp = sub.add_parser("docs", help="the document catalog")
+    sp.add_argument("--json", action="store_true")
+    common(sp)
+    sp.set_defaults(fn=cmd_docs)
+
+    sp = sub.add_parser("search", help="staff lookup: clauses with their fields")
+    sp.add_argument("query", nargs="?")
+    sp.add_argument("--region")
+    sp.add_argument("--doc")
+    sp.add_argument("--kind")
+    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--jsonl", action="store_true")
+    common(sp)
+    sp.set_defaults(fn=cmd_search)
+
+    sp = sub.add_parser("ask", help="ask a question")
+    sp.add_argument("question", nargs="?")
+    sp.add_argument("--history", action="append")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--jsonl", action="store_true")
+    common(sp)
+    sp.set_defaults(fn=cmd_ask)
+
+    sp = sub.add_parser("eval", help="score the bot on the gold set")
+    sp.add_argument("--gold", action="append")
+    sp.add_argument("--report")
+    sp.add_argument("--min-accuracy", type=float)
+    sp.add_argument("--min-citation-verbatim", type=float)
+    sp.add_argument("--min-refusal-recall", type=float)
+    sp.add_argument("--no-baseline", action="store_true", help="skip the naive RAG baseline comparison")
+    common(sp)
+    sp.set_defaults(fn=cmd_eval)
+
+    sp = sub.add_parser("serve", help="the web app and HTTP API")
+    sp.add_argument("--host")
+    sp.add_argument("--port", type=int)
+    common(sp)
+    sp.set_defaults(fn=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=os.environ.get("POLICYBOT_LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    args = build_parser().parse_args(argv)
+    return int(args.fn(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

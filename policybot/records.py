@@ -1,0 +1,186 @@
+"""The typed records that flow through every layer: ingest → index → bot → app/eval.
+
+This module imports nothing from the project so that every layer can depend on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["effective", "expired", "draft"]
+ClauseKind = Literal["body", "task_row", "box", "table_row", "target"]
+Mode = Literal["extractive", "llm"]
+
+PATH_SEP = " › "
+
+
+def content_hash(*parts: str, length: int = 16) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    text: str  # as written: "2023年12月底", "每年12月底", "以系统规定时间为准"
+    date: str | None = None  # ISO date when one can be derived
+    recurring: bool = False  # "每年…": a yearly deadline, date is this year's occurrence
+
+
+@dataclass(frozen=True)
+class Amount:
+    text: str  # as written, e.g. "不超过30万元"
+    value: float
+    unit: str  # 元 | 万元 | 亿元
+    is_cap: bool = False  # "不超过" / "最高" limits, not fixed sums
+
+    @property
+    def yuan(self) -> float:
+        return self.value * {"元": 1, "万元": 1e4, "亿元": 1e8}.get(self.unit, 1)
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str  # the sentence fragment stating the target
+    year: int | None
+    value: str  # "1000万元以上", "5050个"
+
+
+@dataclass(frozen=True)
+class Contact:
+    kind: str  # 联系人 | 联系电话 | 地址 | 邮箱
+    value: str
+
+
+@dataclass
+class PolicyDocument:
+    doc_id: str
+    title: str
+    doc_number: str | None
+    issuer: str | None
+    issued_on: str | None  # ISO date
+    region: str | None
+    period: str | None  # "2021—2025"
+    period_start: int | None
+    period_end: int | None
+    valid_until: str | None  # ISO date when the text gives one ("至2027年12月31日止")
+    status: Status
+    source_path: str
+    sha256: str
+    clause_count: int = 0
+    aliases: list[str] = field(default_factory=list)  # nicknames from the title: 四网一数, 满天星, 十四五
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PolicyDocument:
+        return cls(**d)
+
+    @property
+    def source_file(self) -> str:
+        return self.source_path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass
+class Clause:
+    clause_id: str
+    doc_id: str
+    seq: int  # position in the document, for reading order
+    path: list[str]
+    text: str  # verbatim from the source (line breaks inside may be dropped)
+    kind: ClauseKind = "body"
+    lead_units: list[str] = field(default_factory=list)
+    responsible_units: list[str] = field(default_factory=list)
+    deadline: Deadline | None = None
+    amounts: list[Amount] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return PATH_SEP.join(self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Clause:
+        d = dict(d)
+        dl = d.get("deadline")
+        d["deadline"] = Deadline(**dl) if dl else None
+        d["amounts"] = [Amount(**a) for a in d.get("amounts", [])]
+        d["targets"] = [Target(**t) for t in d.get("targets", [])]
+        d["contacts"] = [Contact(**c) for c in d.get("contacts", [])]
+        return cls(**d)
+
+
+@dataclass
+class Citation:
+    doc_id: str
+    doc_title: str
+    clause: str  # readable path label
+    quote: str  # verbatim substring of the clause text
+    source_file: str
+    clause_id: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_id": self.doc_id,
+            "doc_title": self.doc_title,
+            "clause": self.clause,
+            "quote": self.quote,
+            "source_file": self.source_file,
+        }
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    refused: bool = False
+    warnings: list[str] = field(default_factory=list)
+    intent: str = "general"
+    mode: Mode = "extractive"
+    timings: dict[str, float] = field(default_factory=dict)
+    clause_ids: list[str] = field(default_factory=list)  # retrieved, in rank order (for evaluation)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "warnings": list(self.warnings),
+            "intent": self.intent,
+            "mode": self.mode,
+        }
+
+
+@dataclass
+class ScoredClause:
+    clause: Clause
+    score: float
+    document: PolicyDocument | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        c = self.clause
+        return {
+            "clause_id": c.clause_id,
+            "doc_id": c.doc_id,
+            "doc_title": self.document.title if self.document else "",
+            "path": c.label,
+            "text": c.text,
+            "kind": c.kind,
+            "lead_units": c.lead_units,
+            "responsible_units": c.responsible_units,
+            "deadline": asdict(c.deadline) if c.deadline else None,
+            "amounts": [asdict(a) for a in c.amounts],
+            "score": round(float(self.score), 6),
+        }

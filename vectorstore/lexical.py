@@ -1,0 +1,86 @@
+"""BM25 over jieba tokens, with a user dictionary learned from the corpus."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+import bm25s
+import jieba
+import numpy as np
+
+log = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)
+
+# Policy terms jieba's general dictionary cuts apart; unit names come from the corpus itself.
+POLICY_TERMS = (
+    "专精特新", "小巨人", "规上", "规上企业", "规模以上", "软信", "软信产业", "满天星", "四网一数", "牵头单位",
+    "责任单位", "配合单位", "完成时限", "星创天地", "众创空间", "孵化器", "揭榜挂帅", "首版次", "两化融合",
+    "入统", "网播", "网文", "网游", "网剧", "数商", "智算中心", "5G基站", "千兆光网", "十四五", "征求意见稿",
+    "科技特派员", "技术合同", "成交合同额", "无废奉节", "瞪羚", "上星", "独角兽", "算力", "智能体",
+)
+_STOP = set(
+    "的 了 和 与 及 等 在 对 为 是 将 以 把 被 个 之 其 或 并 也 要 有 中 上 下 年 月 日 吗 呢 啊 吧 么"
+    " 什么 哪个 哪些 多少 如何 怎么 怎样 请问 我们 我 你 他 她 它 这个 那个 这 那".split()
+)
+_TOKEN_OK = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+class Tokenizer:
+    def __init__(self, words: Iterable[str] = ()) -> None:
+        self._jieba = jieba.Tokenizer()
+        self.words = sorted({w for w in (*POLICY_TERMS, *words) if 2 <= len(w) <= 20})
+        for w in self.words:
+            self._jieba.add_word(w, freq=200000)
+
+    def __call__(self, text: str) -> list[str]:
+        t = unicodedata.normalize("NFKC", text).lower()
+        out = []
+        for tok in self._jieba.cut_for_search(t):
+            tok = tok.strip()
+            if tok and tok not in _STOP and _TOKEN_OK.search(tok):
+                out.append(tok)
+        return out
+
+
+class LexicalIndex:
+    def __init__(self, tokenizer: Tokenizer, bm25: bm25s.BM25 | None, size: int) -> None:
+        self.tokenizer = tokenizer
+        self.bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str], words: Iterable[str]) -> LexicalIndex:
+        tok = Tokenizer(words)
+        corpus = [tok(t) or ["∅"] for t in texts]
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if corpus:
+            bm25.index(corpus, show_progress=False)
+        return cls(tok, bm25 if corpus else None, len(corpus))
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "userdict.json").write_text(json.dumps(self.tokenizer.words, ensure_ascii=False), "utf-8")
+        (directory / "size.json").write_text(json.dumps({"size": self.size}), "utf-8")
+        if self.bm25 is not None:
+            self.bm25.save(str(directory / "bm25"))
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        words = json.loads((directory / "userdict.json").read_text("utf-8"))
+        size = json.loads((directory / "size.json").read_text("utf-8"))["size"]
+        bm25 = bm25s.BM25.load(str(directory / "bm25")) if (directory / "bm25").exists() else None
+        return cls(Tokenizer(words), bm25, size)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every clause (in index order) for the query."""
+        if self.bm25 is None:
+            return np.zeros(self.size, dtype=np.float32)
+        toks = [t for t in self.tokenizer(query) if t in self.bm25.vocab_dict]
+        if not toks:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
