@@ -17,13 +17,14 @@ FACET_WORDS: dict[str, tuple[str, ...]] = {
                  "落实哪个", "依据哪个", "根据哪个文件", "哪一天", "什么时间发"),
     "validity": ("有效", "失效", "过期", "到期", "还能用", "还适用", "废止", "征求意见", "正式文件", "正式印发",
                  "实施期限", "执行期限", "规划期", "有效期", "期限是", "什么时候结束", "截止到哪", "适用期", "草案",
-                 "还在执行", "还执行", "生效", "实施期", "执行期", "正式政策", "政策依据", "依据去申报"),
+                 "还在执行", "还执行", "生效", "实施到", "执行到", "有效到", "管到什么时候", "实施期", "执行期",
+                 "正式政策", "政策依据", "依据去申报"),
     "contact": ("牵头", "哪个单位", "哪个部门", "哪些单位", "哪些部门", "找谁", "找哪", "谁负责", "负责单位",
                 "责任单位", "责任部门", "配合单位", "配合部门", "归谁", "归哪", "谁管", "主管", "联系", "对接",
                 "负责", "办公室设在"),
     "deadline": ("什么时候完成", "何时完成", "完成时限", "时限", "截止", "最晚", "哪年完成", "什么时候建成",
                  "何时建成", "几月", "什么时候之前", "完成时间", "什么时候", "何时", "哪一年", "哪年"),
-    "amount": ("多少钱", "奖励多少", "奖多少", "补贴多少", "补助多少", "给多少", "能拿", "拿多少", "多少奖励",
+    "amount": ("多少钱", "奖励多少", "奖多少", "补贴多少", "补助多少", "给多少", "能拿多少", "拿多少", "多少奖励",
                "多少补贴", "多少补助", "万元", "奖金", "金额", "最高", "上限", "最多能奖", "奖励标准", "补贴标准",
                "多少资金", "贷多少", "有多大", "规模有多"),
     "eligibility": ("条件", "资格", "符合", "门槛", "要求", "哪些企业", "什么企业", "什么样的企业", "能不能享受",
@@ -36,7 +37,9 @@ FACET_WORDS: dict[str, tuple[str, ...]] = {
 FACET_ORDER = ("metadata", "validity", "contact", "deadline", "amount", "eligibility", "procedure", "target")
 INTENT_OF_FACET = {f: f for f in FACET_ORDER}
 
-FOLLOW_UP_RE = re.compile(r"^(那|那么|这个|那个|它|其|还有|另外|再|此外|以及|并且|而|那如果)|[呢吗]？?$|它|其中|这项|该项|这条")
+FOLLOW_UP_RE = re.compile(
+    r"^(那|那么|这个|那个|它|其|还有|另外|再|此外|以及|并且|而|那如果)|[呢吗]？?$|它|其中|这项|该项|这条"
+)
 
 # Regions users name that the corpus may not cover: a question about them must not be answered
 # from another region's document.
@@ -60,7 +63,8 @@ class Analysis:
     follow_up: bool = False
     history_terms: str = ""
     list_mode: bool = False
-    wants: set[str] = field(default_factory=set)  # specific details: 电话, 地址, 邮箱, 联系人
+    wants: set[str] = field(default_factory=set)  # specific details: 电话, 地址, 邮箱, 联系人, 时长
+    history: list[str] = field(default_factory=list)
 
     @property
     def intent(self) -> str:
@@ -147,7 +151,7 @@ def detect_wants(q: str) -> set[str]:
         wants.add("邮箱")
     if re.search(r"联系人|找谁联系", q):
         wants.add("联系人")
-    if re.search(r"多长时间|多久|多长|几年|几个月", q):
+    if re.search(r"多长时间|多久|多长|几个月", q) and not re.search(r"多久办|多久举办|多久开展", q):
         wants.add("时长")
     return wants
 
@@ -194,4 +198,5 @@ def analyze(
         history_terms=history_terms,
         list_mode=list_mode,
         wants=detect_wants(q),
+        history=list(history),
     )

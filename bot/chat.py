@@ -57,7 +57,9 @@ class PolicyBot:
         ans.question = question
         ans.intent = a.intent
         if self._llm is not None and not ans.refused and a.intent not in ("metadata", "validity"):
-            ans = self._llm.improve(a, ans, self._evidence_clauses(ans), stream=stream)  # type: ignore[attr-defined]
+            ans = self._llm.improve(  # type: ignore[attr-defined]
+                a, ans, self._evidence_clauses(ans), docs=self.index.docs, stream=stream
+            )
         elif stream is not None:
             stream(ans.answer)
         ans.warnings = self._warnings(ans.citations)
@@ -123,7 +125,7 @@ class PolicyBot:
         if "contact" in f and f[0] == "contact" and not (c.lead_units or c.responsible_units or
                                                          re.search(r"牵头|负责|会同|设在|设立", c.text)):
             return False
-        if "deadline" in f and f[0] == "deadline" and not (c.deadline or c.years or re.search(r"年底|月底", c.text)):
+        if f and f[0] == "deadline" and not (c.deadline or c.years or re.search(r"年|月|完成后|之前|以前", c.text)):
             return False
         if "target" in f and f[0] == "target" and not re.search(r"\d", c.text):
             return False
@@ -134,14 +136,22 @@ class PolicyBot:
         scored: list[tuple[float, int, Evidence]] = []
         for rank, h in enumerate(hits):
             doc = h.document
-            header = h.clause.path[:1] in (["印发通知"], ["落款"], ["印发信息"])
+            header = h.clause.path[:1] in (["标题"], ["印发通知"], ["落款"], ["印发信息"])
             if doc is None or (header and a.intent != "metadata"):
+                continue
+            if grounding.looks_like_injection(h.clause.text):
+                log.warning("clause %s reads like an instruction to a model; not answered from", h.clause.clause_id)
                 continue
             cov = grounding.coverage(terms, weights, grounding.clause_context(h.clause, doc)) if terms else 0.0
             quote = extractive.choose_quote(h.clause, a, terms, weights)
             if not self._facet_ok(a, h.clause, quote):
                 continue
-            scored.append((cov + 0.25 * (1 - rank / max(1, len(hits))), rank, Evidence(h.clause, doc, quote, cov)))
+            # words stated in the clause's own text count more than words only in its title or path
+            own = grounding.coverage(terms, weights, grounding.norm(h.clause.text).lower()) if terms else 0.0
+            rank_score = cov + 0.3 * own + 0.25 * (1 - rank / max(1, len(hits)))
+            if a.intent == "target":
+                rank_score += self._target_bonus(a, h.clause, quote)
+            scored.append((rank_score, rank, Evidence(h.clause, doc, quote, cov)))
         supported = [x for x in scored if x[2].coverage >= SUPPORT_THRESHOLD]
         if not supported:
             return self._refuse(a, hits, reason="no clause supports an answer")
@@ -163,6 +173,17 @@ class PolicyBot:
         text, cites = extractive.compose(chosen, a, multi_region=multi)
         return Answer(question=a.question, answer=text, citations=cites, refused=False, intent=a.intent,
                       mode="extractive")
+
+    @staticmethod
+    def _target_bonus(a: Analysis, c: Clause, quote: str) -> float:
+        """A target question is best answered by prose that states a quantity in the unit asked for."""
+        unit = extractive.asked_unit(a.effective_question)
+        bonus = 0.0
+        if unit and re.search(rf"\d+(?:\.\d+)?\s*{unit}", quote):
+            bonus += 0.2
+        if "\t" in c.text:
+            bonus -= 0.1  # an indicator row's bare numbers are a fallback to the sentence that states them
+        return bonus
 
     def _refuse(self, a: Analysis, hits: list[ScoredClause], *, reason: str) -> Answer:
         log.info("refused %r: %s", a.question[:80], reason)
@@ -199,11 +220,15 @@ class PolicyBot:
         if doc is None:
             return None
         clauses = [c for c in self.index.clauses if c.doc_id == doc.doc_id]
-        notice = next((c for c in clauses if c.path == ["印发通知"]), None)
+        notice = next((c for c in clauses if c.path == ["印发通知"]), None) or next(
+            (c for c in clauses if c.path == ["标题"]), None
+        )
         signature = next((c for c in clauses if c.path == ["落款"]), None)
         if a.intent == "validity":
             return self._validity_answer(a, doc, clauses, notice)
-        if not re.search(r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么", a.question):
+        if re.search(r"落实|依据|根据|会议", a.question) or not re.search(
+            r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么", a.question
+        ):
             return None  # e.g. "哪次会议通过": an extractive answer from the notice text
         signature = signature or next((c for c in clauses if c.path == ["印发信息"]), None)
         text, cites = extractive.metadata_answer(doc, notice, signature, a)
@@ -214,8 +239,13 @@ class PolicyBot:
     def _validity_answer(self, a: Analysis, doc: PolicyDocument, clauses: list[Clause],
                          notice: Clause | None) -> Answer | None:
         status = {"effective": "现行有效", "expired": "执行期已结束", "draft": "征求意见稿，尚未正式印发"}[doc.status]
-        pat = re.compile(r"实施期限|有效期|规划期|执行期|至\d{4}年\d{1,2}月\d{1,2}日止|征求意见稿")
-        c = next((x for x in clauses if pat.search(x.text)), None)
+        period_pat = re.compile(r"实施期限|有效期|规划期|执行期|至\d{4}年\d{1,2}月\d{1,2}日止")
+        draft_pat = re.compile(r"征求意见稿|送审稿|草案")
+        pat = period_pat
+        c = next((x for x in clauses if period_pat.search(x.text)), None)
+        if c is None:
+            pat = draft_pat
+            c = next((x for x in clauses if draft_pat.search(x.text)), None)
         lines = [f"《{doc.title}》：{status}。"]
         cites: list[Citation] = []
         if c is not None:
@@ -245,8 +275,11 @@ class PolicyBot:
 
     # ------------------------------------------------------------------------------------------
     def _evidence_clauses(self, ans: Answer) -> list[Clause]:
+        """The cited clauses first, then the other top hits, as the model's sources."""
         out = []
-        for cid in ans.clause_ids[:6]:
+        ids = [c.clause_id for c in ans.citations] + [i for i in ans.clause_ids if i not in
+                                                       {c.clause_id for c in ans.citations}]
+        for cid in ids[:6]:
             c = self.index.clause(cid)
             if c is not None:
                 out.append(c)

@@ -44,7 +44,7 @@ def choose_quote(c: Clause, a: Analysis, terms: list[str], weights: dict[str, fl
     if "\t" in c.text:
         return c.text  # an indicator row: its cells only make sense together
     prefer = next((_PREFER[f] for f in a.facets if f in _PREFER), None)
-    unit = asked_unit(a.question)
+    unit = asked_unit(a.effective_question)
     if unit and "target" in a.facets:
         prefer = re.compile(rf"\d+(?:\.\d+)?\s*{unit}")
     limit = 3 if a.intent in ("eligibility", "procedure") else 2

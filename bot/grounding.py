@@ -8,18 +8,21 @@ import unicodedata
 from collections.abc import Iterable
 
 from ingest.normalize import norm
+
+__all__ = ["norm"]
 from policybot.records import Clause, PolicyDocument
 
 # Words enterprises type that carry no topic: dropped before judging whether a clause answers.
 FILLER = set(
-    "公司 我司 本公司 我们 咱们 企业 单位 钱 能拿 拿 奖 多少 多少钱 可以 能 给 有 没有 是否 是不是 请问 一下 政策 文件 规定 事项 "
-    "这个 那个 情况 相关 具体 新 刚 想 问 知道 告诉 帮 查 查查 看看 哪 哪里 哪个 哪些 什么 怎么 怎样 如何 吗 呢 啊 呀 吧 "
-    "要 需要 应该 得 就 都 还 也 又 再 呗 嘛 里 中 对 给予 享受 申请 获得 领 领取 补 奖励 补贴 资金 金额 万元 元 "
-    "牵头 单位 部门 负责 责任 配合 时候 什么时候 完成 时限 截止 时间 目标 指标 条件 要求 流程 办理 "
-    "区 县 市 重庆 重庆市 全市 现在 目前 今年 明年 去年 个 家 些 次 年 月 日 号 第 项 条 款 方面 关于 有关 所说 提到 规划 方案 计划 "
-    "那 那么 它 其 这 该 里面 之前 之后 以后 以前 能不能 可不可以 有没有 多久 多长 几 几个 到底 一共 总共 分别 各 "
-    "实施 实施方案 行动 行动计划 满足 什么样 哪类 哪种 主要 针对 才行 这些 那些 第一步 一步 第一 做完 完后 干啥 "
-    "啥 该干 能用 可用 用 算 属于 适合 拿到 到手 发放 发 给钱 标准 多大 多长 多高 一般 大概 左右 目前 新 注册 "
+    "公司 我司 本公司 我们 咱们 企业 单位 钱 能拿 拿 奖 多少 多少钱 可以 能 给 有 没有 是否 是不是 请问 "
+    "一下 政策 文件 规定 事项 这个 那个 情况 相关 具体 新 刚 想 问 知道 告诉 帮 查 查查 看看 哪 哪里 哪个 "
+    "哪些 什么 怎么 怎样 如何 吗 呢 啊 呀 吧 要 需要 应该 得 就 都 还 也 又 再 呗 嘛 里 中 对 给予 享受 "
+    "申请 获得 领 领取 补 奖励 补贴 资金 金额 万元 元 牵头 单位 部门 负责 责任 配合 时候 什么时候 完成 "
+    "时限 截止 时间 目标 指标 条件 要求 流程 办理 区 县 市 重庆 重庆市 全市 现在 目前 今年 明年 去年 个 "
+    "家 些 次 年 月 日 号 第 项 条 款 方面 关于 有关 所说 提到 规划 方案 计划 那 那么 它 其 这 该 里面 "
+    "之前 之后 以后 以前 能不能 可不可以 有没有 多久 多长 几 几个 到底 一共 总共 分别 各 实施 实施方案 "
+    "行动 行动计划 满足 什么样 哪类 哪种 主要 针对 才行 这些 那些 第一步 一步 第一 做完 完后 干啥 啥 该干 "
+    "能用 可用 用 算 属于 适合 拿到 到手 发放 发 给钱 标准 多大 多长 多高 一般 大概 左右 目前 新 注册 "
     "大型 中型 小型 本地 我家 人能 后能 最多 最多能 能申请 申报".split()
 )
 # How enterprises say it → how the documents say it.
@@ -147,3 +150,16 @@ def best_sentences(
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [sents[0]]  # best first
 
+
+
+_INJECTION = re.compile(
+    r"忽略(以上|上述|之前|前面|所有)?(的)?(指令|指示|提示|规则|要求)|无视(以上|上述)?(指令|规则)|你现在是|请你扮演|"
+    r"系统提示|ignore (all |the )?(previous|above|prior) (instructions|prompts)|disregard (the )?above|"
+    r"you are now|system prompt",
+    re.IGNORECASE,
+)
+
+
+def looks_like_injection(text: str) -> bool:
+    """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
+    return bool(_INJECTION.search(text))

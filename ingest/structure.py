@@ -221,6 +221,8 @@ def _body_blocks(paras: list[str]) -> list[Block]:
         if _is_table_line(para):
             cells = [c.strip() for c in para.strip("\n").split("\t")]
             if not table_header:
+                if stack and stack[-1][2]:
+                    stack.pop()  # like text, a table after an inline item belongs to the item's parent
                 table_header = cells
                 continue
             if cells[0] and not any(cells[1:]):
@@ -315,6 +317,8 @@ def parse_text(text: str) -> ParsedText:
         printed = [ln.text.strip() for ln in footer if _PRINTED_RE.search(ln.text)]
         if printed:
             head.append(Block(["印发信息"], printed[-1]))
+    if title:
+        head.insert(0, Block(["标题"], "\n".join(title)))
     blocks = head + blocks
     return ParsedText(
         header=[ln.text.strip() for ln in header if ln.text.strip()],
