@@ -65,6 +65,8 @@ class Analysis:
     list_mode: bool = False
     wants: set[str] = field(default_factory=set)  # specific details: 电话, 地址, 邮箱, 联系人, 时长
     history: list[str] = field(default_factory=list)
+    terms: list[str] = field(default_factory=list)  # topic words, set once the index's tokenizer has run
+    weights: dict[str, float] = field(default_factory=dict)
 
     @property
     def intent(self) -> str:

@@ -133,6 +133,7 @@ class PolicyBot:
 
     def _extractive(self, a: Analysis, hits: list[ScoredClause]) -> Answer:
         terms, weights = self._terms(a)
+        a.terms, a.weights = terms, weights
         scored: list[tuple[float, int, Evidence]] = []
         for rank, h in enumerate(hits):
             doc = h.document
@@ -181,8 +182,12 @@ class PolicyBot:
         bonus = 0.0
         if unit and re.search(rf"\d+(?:\.\d+)?\s*{unit}", quote):
             bonus += 0.2
+        elif extractive.states_quantity(quote):
+            bonus += 0.1
+        if c.kind == "target":
+            bonus += 0.1  # the document's own 目标 section
         if "\t" in c.text:
-            bonus -= 0.1  # an indicator row's bare numbers are a fallback to the sentence that states them
+            bonus -= 0.15  # an indicator row's bare numbers are a fallback to the sentence that states them
         return bonus
 
     def _refuse(self, a: Analysis, hits: list[ScoredClause], *, reason: str) -> Answer:

@@ -44,6 +44,8 @@ def choose_quote(c: Clause, a: Analysis, terms: list[str], weights: dict[str, fl
     if "\t" in c.text:
         return c.text  # an indicator row: its cells only make sense together
     prefer = next((_PREFER[f] for f in a.facets if f in _PREFER), None)
+    if prefer is None and re.search(r"多少|几|比例|比重|百分", a.question):
+        prefer = _PREFER["target"]
     unit = asked_unit(a.effective_question)
     if unit and "target" in a.facets:
         prefer = re.compile(rf"\d+(?:\.\d+)?\s*{unit}")
@@ -56,10 +58,20 @@ def choose_quote(c: Clause, a: Analysis, terms: list[str], weights: dict[str, fl
     return quote.strip()
 
 
+def states_quantity(text: str) -> bool:
+    return bool(_PREFER["target"].search(text))
+
+
 def asked_unit(question: str) -> str | None:
     """'多少家' → 家: the unit the asker expects, used to pick the sentence that states it."""
     m = re.search(r"(?:多少|几)(万元|亿元|万人|平方米|家|个|人|户|件|所|部|名|场|次|项|座|台|亩)", question)
-    return m.group(1) if m else None
+    if m:
+        return m.group(1)
+    # "新增多少软信从业人员": the counted noun implies the unit
+    m = re.search(r"(?:多少|几)[^，。？?]{0,8}?(人员|人才|人|企业|机构|团队|平台|基站|园区|学校|景区)", question)
+    if m:
+        return {"人员": "人", "人才": "人", "人": "人", "企业": "家", "机构": "家", "团队": "家"}.get(m.group(1), "个")
+    return None
 
 
 def unit_line(c: Clause) -> str:
@@ -82,11 +94,11 @@ def fields_line(c: Clause, a: Analysis, quote: str) -> str:
     if c.deadline and ("deadline" in a.facets or c.kind == "task_row"):
         parts.append(f"完成时限：{c.deadline.text}")
     if "amount" in a.facets:
-        amounts = amount_phrases(quote)
+        amounts = key_phrases(amount_phrases(quote), a, quote)
         if amounts:
             parts.append("金额：" + "；".join(amounts))
     if "target" in a.facets and "\t" not in c.text:
-        parts += _target_phrases(quote)[:3]
+        parts += key_phrases(_target_phrases(quote), a, quote)
     return "；".join(p for p in parts if p)
 
 
@@ -97,6 +109,26 @@ def amount_phrases(quote: str) -> list[str]:
         if re.search(r"\d\s*(万元|亿元|元)", piece) and re.search(r"奖励|补贴|补助|资助|给予|不超过|最高", piece):
             out.append(piece.strip())
     return out
+
+
+def key_phrases(phrases: list[str], a: Analysis, quote: str = "", limit: int = 3) -> list[str]:
+    """The phrases that speak to the question's own words ("2025年…覆盖率"), in their order.
+    Words elsewhere in the phrase's sentence count half: "2027年，…营收3000万元"."""
+    if not phrases or not a.terms:
+        return phrases[:limit]
+    sents = [norm(x).lower() for x in sentences(quote)] if quote else []
+    scored = []
+    for i, p in enumerate(phrases):
+        pn = norm(p).lower()
+        sent = next((x for x in sents if pn in x), pn)
+        score = sum(a.weights.get(t, 1.0) for t in a.terms if norm(t).lower() in pn)
+        score += 0.5 * sum(a.weights.get(t, 1.0) for t in a.terms if norm(t).lower() in sent)
+        scored.append((score, -i, p))
+    best = max(s for s, _, _ in scored)
+    if best <= 0:
+        return phrases[:limit]
+    keep = sorted((x for x in scored if x[0] >= best * 0.8), reverse=True)[:limit]
+    return [p for _, _, p in sorted(keep, key=lambda x: -x[1])]
 
 
 def _target_phrases(quote: str) -> list[str]:

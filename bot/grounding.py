@@ -35,7 +35,8 @@ _NUM_RE = re.compile(r"\d+(?:\.\d+)?")
 
 
 _LEAD_FN = "要能可会该需得想给让把被都还再也就请"
-_TAIL_FN = "了的吗呢吧啊呀么"
+_TAIL_FN = "了的吗呢吧啊呀么才"
+_QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎)")
 
 
 def content_terms(tokens: Iterable[str], extra_stop: Iterable[str] = ()) -> list[str]:
@@ -45,7 +46,7 @@ def content_terms(tokens: Iterable[str], extra_stop: Iterable[str] = ()) -> list
     for t in tokens:
         if len(t) >= 2 and t not in stop:
             t = t.lstrip(_LEAD_FN).rstrip(_TAIL_FN) or t
-        if t in stop or t in out:
+        if t in stop or t in out or _QUESTION_WORD.match(t):
             continue
         if len(t) < 2 and not re.fullmatch(r"[0-9a-z]+", t):
             continue

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 SearchMode = Literal["bm25", "dense", "hybrid"]
 
 # Weighted reciprocal-rank fusion, chosen on the gold set (see README, "Retrieval").
-RRF_K = 20
+RRF_K = 5
 BM25_WEIGHT = 1.0
-DENSE_WEIGHT = 0.6
+DENSE_WEIGHT = 0.5
 
 
 @dataclass
