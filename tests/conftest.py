@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -29,8 +30,6 @@ def _isolated_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def _llm_configured() -> bool:
-    import os
-
     return bool(os.environ.get("POLICYBOT_LLM_BASE_URL"))
 
 
@@ -55,6 +54,11 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, settings_factory)
     corpus = root / "policies"
     shutil.copytree(POLICIES, corpus)
     index_dir = root / "index"
+    seed = os.environ.get("POLICYBOT_TEST_VECTOR_CACHE")
+    if seed and Path(seed).is_file():
+        # vectors are keyed by model and text: a warm cache changes timings, never results
+        index_dir.mkdir(parents=True)
+        shutil.copy(seed, index_dir / "vectors.sqlite")
     report = ingest_paths([corpus], settings=settings_factory(index_dir))
     assert not report.failed, report.failed
     return index_dir

@@ -50,7 +50,7 @@ def shared_live_app(request: pytest.FixtureRequest, sample_index_dir: Path, sett
         return _live
     import uvicorn
 
-    from app import build_app
+    from app import build_app, server_config
 
     root = tmp_path_factory.mktemp("live-app")
     index_dir = root / "index"
@@ -61,8 +61,7 @@ def shared_live_app(request: pytest.FixtureRequest, sample_index_dir: Path, sett
     settings = settings_factory(index_dir, host="127.0.0.1", port=port,
                                 staff_users=f"{STAFF_USER}:{STAFF_PASSWORD}")
     app = build_app(settings, runtime_dir=runtime_dir)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, name="live-app", daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -75,7 +74,10 @@ def shared_live_app(request: pytest.FixtureRequest, sample_index_dir: Path, sett
     def stop() -> None:
         global _live
         server.should_exit = True
-        thread.join(timeout=15)
+        thread.join(timeout=10)
+        if thread.is_alive():  # an event stream a client left open
+            server.force_exit = True
+            thread.join(timeout=5)
         _live = None
 
     request.addfinalizer(stop)

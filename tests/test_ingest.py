@@ -16,11 +16,11 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import CHONGQING, FENGJIE_2022, FENGJIE_2026, JIULONGPO, POLICIES, WANZHOU
 
 from ingest.loaders import LoadError
 from ingest.pipeline import parse_document
 from policybot.records import Clause, Contact, Deadline, PolicyDocument
+from tests.conftest import CHONGQING, FENGJIE_2022, FENGJIE_2026, JIULONGPO, POLICIES, WANZHOU
 
 TODAY = dt.date(2026, 11, 22)
 MAX_BYTES = 50 * 1024 * 1024

@@ -1,0 +1,277 @@
+"""The staff page: 窗口查询 (search, clause detail, copyable answer, CSV, 任务清单) and 文件管理."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from policybot.records import Clause, PolicyDocument
+from webapp import render
+from webapp.state import KIND_CN, STATUS_CN, UPLOAD_SUFFIXES, AppState, UploadError, UploadResult
+
+log = logging.getLogger(__name__)
+
+ALL = "全部"
+SEARCH_HEADERS = ["序号", "条款位置", "牵头单位", "责任/配合单位", "完成时限", "金额", "文件"]
+TASK_HEADERS = ["文件", "地区", "条款位置", "任务", "牵头单位", "责任/配合单位", "完成时限", "状态"]
+CATALOG_HEADERS = ["标题", "文号", "地区", "期限", "状态", "条款数", "发文机关", "印发日期"]
+EXPORT_HEADERS = ["序号", "文件", "文号", "条款位置", "类型", "条款原文", "牵头单位", "责任/配合单位",
+                  "完成时限", "金额", "条款ID"]
+OVERDUE = "已逾期"
+
+
+def _units(units: list[str]) -> str:
+    return "、".join(units)
+
+
+def _deadline(c: Clause) -> str:
+    return c.deadline.text if c.deadline else ""
+
+
+def _amounts(c: Clause) -> str:
+    return "；".join(a.text for a in c.amounts)
+
+
+def copy_text(c: Clause, d: PolicyDocument) -> str:
+    """A ready answer for the window: the clause verbatim, then where it comes from."""
+    # a task row's other cells (units, deadline) are restated below from the extracted fields
+    body = c.text.split("\t")[0] if c.kind == "task_row" else c.text.replace("\t", "；")
+    extra = []
+    if c.lead_units:
+        extra.append("牵头单位：" + _units(c.lead_units))
+    if c.responsible_units:
+        extra.append("责任/配合单位：" + _units(c.responsible_units))
+    if c.deadline:
+        extra.append("完成时限：" + c.deadline.text)
+    lines = [body]
+    if extra and c.kind == "task_row":
+        lines.append("（" + "；".join(extra) + "）")
+    number = f"（{d.doc_number}）" if d.doc_number else ""
+    lines.append(f"——出处：《{d.title}》{number} {c.label}")
+    return "\n".join(lines)
+
+
+class StaffHandlers:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+
+    # ---- choices -----------------------------------------------------------------------------
+    def region_choices(self) -> list[str]:
+        return [ALL, *self.state.regions()]
+
+    def doc_choices(self) -> list[tuple[str, str]]:
+        return [(ALL, ALL)] + [(f"{d.title}（{d.region or '—'}）", d.doc_id) for d in self.state.documents()]
+
+    def refresh_choices(self) -> tuple[Any, ...]:
+        regions, docs = self.region_choices(), self.doc_choices()
+        only_docs = docs[1:]
+        return (
+            gr.update(choices=regions),
+            gr.update(choices=docs),
+            gr.update(choices=self.year_choices()),
+            gr.update(choices=regions),
+            gr.update(choices=only_docs, value=None),
+            self.catalog_table(),
+        )
+
+    # ---- search ------------------------------------------------------------------------------
+    def year_choices(self) -> list[str]:
+        return [ALL, *(str(y) for y in self.state.deadline_years())]
+
+    def _filters(self, region: str, doc_id: str, kind: str, lead_unit: str, year: str | int | None) -> Any:
+        from vectorstore.search import Filters
+
+        return Filters(
+            regions=[region] if region and region != ALL else None,
+            doc_ids=[doc_id] if doc_id and doc_id != ALL else None,
+            kinds=[kind] if kind and kind != ALL else None,
+            lead_unit=(lead_unit or "").strip() or None,
+            deadline_year=int(year) if year and str(year).isdigit() else None,
+        )
+
+    def search(self, query: str, region: str, doc_id: str, kind: str, lead_unit: str, year: str | None
+               ) -> tuple[list[list[str]], list[str], str]:
+        filters = self._filters(region, doc_id, kind, lead_unit, year)
+        hits = self.state.search(query, filters=filters, k=30)
+        rows = [
+            [str(i), h.clause.label, _units(h.clause.lead_units), _units(h.clause.responsible_units),
+             _deadline(h.clause), _amounts(h.clause), h.document.title if h.document else ""]
+            for i, h in enumerate(hits, start=1)
+        ]
+        if not (query or "").strip() and filters.is_empty():
+            status = "请输入检索词，或选择筛选条件。"
+        else:
+            status = f"共 {len(rows)} 条结果。点击一行查看条款全文。" if rows else "没有找到匹配的条款。"
+        return rows, [h.clause.clause_id for h in hits], status
+
+    def select(self, ids: list[str], evt: gr.SelectData) -> tuple[str, str]:
+        row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        if not ids or row is None or row >= len(ids):
+            return "", ""
+        return self.detail(ids[row])
+
+    def detail(self, clause_id: str) -> tuple[str, str]:
+        found = self.state.clause_with_doc(clause_id)
+        if found is None:
+            return render.notice_html("该条款已不在索引中（文件可能已更新或移除），请重新检索。"), ""
+        c, d = found
+        return render.clause_detail_html(c, d, overdue=self.state.is_overdue(c)), copy_text(c, d)
+
+    def export_search(self, ids: list[str]) -> str | None:
+        if not ids:
+            gr.Warning("没有可导出的结果，请先检索。")
+            return None
+        rows = []
+        for i, cid in enumerate(ids, start=1):
+            found = self.state.clause_with_doc(cid)
+            if found is None:
+                continue
+            c, d = found
+            rows.append([i, d.title, d.doc_number or "", c.label, KIND_CN.get(c.kind, c.kind), c.text,
+                         _units(c.lead_units), _units(c.responsible_units), _deadline(c), _amounts(c), cid])
+        return str(self.state.export_csv(EXPORT_HEADERS, rows, stem="search"))
+
+    # ---- 任务清单 ------------------------------------------------------------------------------
+    def tasks(self, region: str, overdue_only: bool) -> tuple[list[list[str]], list[str], str]:
+        items = self.state.tasks(region=None if region in ("", ALL) else region, overdue_only=overdue_only)
+        rows = [
+            [d.title, d.region or "", c.label, c.text.split("\t")[0], _units(c.lead_units),
+             _units(c.responsible_units), _deadline(c), OVERDUE if late else ""]
+            for c, d, late in items
+        ]
+        n_late = sum(1 for *_, late in items if late)
+        today = self.state.settings.today_date()
+        status = f"共 {len(rows)} 项任务，其中已逾期 {n_late} 项（按 {today} 计）。"
+        return rows, [c.clause_id for c, _, _ in items], status
+
+    def export_tasks(self, region: str, overdue_only: bool) -> str:
+        items = self.state.tasks(region=None if region in ("", ALL) else region, overdue_only=overdue_only)
+        rows = [[d.title, d.region or "", c.label, c.text.split("\t")[0], _units(c.lead_units),
+                 _units(c.responsible_units), _deadline(c), OVERDUE if late else "", c.clause_id]
+                for c, d, late in items]
+        return str(self.state.export_csv([*TASK_HEADERS, "条款ID"], rows, stem="tasks"))
+
+    # ---- 文件管理 ------------------------------------------------------------------------------
+    def catalog_table(self) -> list[list[Any]]:
+        return [
+            [d["title"], d["doc_number"] or "", d["region"] or "", d["period"] or "",
+             STATUS_CN.get(d["status"], d["status"]), d["clause_count"], d["issuer"] or "", d["issued_on"] or ""]
+            for d in self.state.catalog()
+        ]
+
+    def upload(self, file_path: str | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+        # (gradio finds the progress tracker by this default value)
+        if not file_path:
+            return "请先选择要上传的文件。"
+        stage_cn = {"parse": "解析文件", "embed": "计算向量"}
+        progress(0, desc="保存文件")
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress((done, max(total, 1)), desc=stage_cn.get(stage, stage))
+
+        try:
+            result: UploadResult = self.state.add_upload(Path(file_path), Path(file_path).name, progress=report)
+        except UploadError as e:
+            return f"⚠ {e}"
+        return result.message if result.ok else f"⚠ {result.message}"
+
+    def remove(self, doc_id: str | None, confirm: bool) -> str:
+        if not doc_id:
+            return "请先选择要移除的文件。"
+        if not confirm:
+            return "请勾选“确认移除”后再点击。"
+        try:
+            return self.state.remove_document(doc_id)
+        except UploadError as e:
+            return f"⚠ {e}"
+
+
+def build_staff_blocks(state: AppState) -> gr.Blocks:
+    h = StaffHandlers(state)
+    kinds = [(ALL, ALL)] + [(v, k) for k, v in KIND_CN.items()]
+    # delete_cache: uploads and CSV copies in gradio's cache are dropped after an hour
+    with gr.Blocks(title="政策问答 · 工作人员", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        gr.Markdown("## 政策问答 · 工作人员")
+        with gr.Tab("窗口查询"):
+            with gr.Row():
+                query = gr.Textbox(label="检索词", placeholder="如：智慧茶园、规上企业奖励、县科技局", scale=3)
+                search_btn = gr.Button("检索", variant="primary", scale=1)
+            with gr.Row():
+                # custom values: the choices change with uploads after the page (or an API client) loaded them
+                region = gr.Dropdown(h.region_choices(), value=ALL, label="地区", allow_custom_value=True)
+                doc = gr.Dropdown(h.doc_choices(), value=ALL, label="文件", allow_custom_value=True)
+                kind = gr.Dropdown(kinds, value=ALL, label="条款类型")
+                lead = gr.Textbox(label="牵头单位包含")
+                year = gr.Dropdown(h.year_choices(), value=ALL, label="完成时限年份", allow_custom_value=True)
+            search_status = gr.Markdown()
+            results = gr.Dataframe(headers=SEARCH_HEADERS, datatype="str", interactive=False, wrap=True,
+                                   label="检索结果", max_height=420, elem_id="search-results",
+                                   column_widths=["5%", "30%", "13%", "17%", "10%", "10%", "15%"])
+            result_ids = gr.State([])
+            with gr.Row():
+                with gr.Column(scale=3):
+                    detail = gr.HTML(label="条款详情", elem_id="clause-detail")
+                with gr.Column(scale=2):
+                    copy_box = gr.Textbox(label="可复制的答复（含出处）", lines=8, buttons=["copy"],
+                                          interactive=False, elem_id="copy-answer")
+            with gr.Row():
+                export_btn = gr.Button("导出当前结果为 CSV", size="sm")
+                export_file = gr.File(label="CSV 下载", interactive=False, height=80)
+            with gr.Accordion("任务清单（全部任务分解表事项）", open=False):
+                with gr.Row():
+                    task_region = gr.Dropdown(h.region_choices(), value=ALL, label="地区", allow_custom_value=True)
+                    overdue_only = gr.Checkbox(label="只看已逾期", value=False)
+                    task_btn = gr.Button("刷新任务清单", size="sm")
+                    task_export = gr.Button("导出任务清单 CSV", size="sm")
+                task_status = gr.Markdown()
+                task_table = gr.Dataframe(headers=TASK_HEADERS, datatype="str", interactive=False, wrap=True,
+                                          max_height=480, elem_id="task-list",
+                                          column_widths=["14%", "7%", "14%", "27%", "10%", "12%", "9%", "7%"])
+                task_ids = gr.State([])
+                task_file = gr.File(label="任务清单 CSV", interactive=False, height=80)
+        with gr.Tab("文件管理"):
+            catalog = gr.Dataframe(headers=CATALOG_HEADERS, interactive=False, wrap=True, label="已入库文件",
+                                   value=h.catalog_table,
+                                   column_widths=["30%", "14%", "8%", "10%", "8%", "6%", "14%", "10%"])
+            with gr.Row():
+                with gr.Column():
+                    cap = f"{state.settings.max_upload_mb:g} MB"
+                    upload_file = gr.File(label=f"上传政策文件（{' '.join(UPLOAD_SUFFIXES)}，≤{cap}）",
+                                          file_types=list(UPLOAD_SUFFIXES), type="filepath")
+                    upload_btn = gr.Button("上传并入库", variant="primary")
+                    upload_status = gr.Markdown()
+                with gr.Column():
+                    remove_doc = gr.Dropdown(h.doc_choices()[1:], value=None, label="要移除的文件",
+                                             allow_custom_value=True)
+                    confirm = gr.Checkbox(label="确认移除（上传目录中的源文件将一并删除）")
+                    remove_btn = gr.Button("移除文件", variant="stop")
+                    remove_status = gr.Markdown()
+
+        filters = [query, region, doc, kind, lead, year]
+        search_io: dict[str, Any] = {"fn": h.search, "inputs": filters, "outputs": [results, result_ids, search_status]}
+        search_btn.click(**search_io, api_name="search")
+        query.submit(**search_io, api_visibility="private")
+        results.select(h.select, [result_ids], [detail, copy_box], api_visibility="private")
+        gr.api(h.detail, api_name="clause_detail")  # the select event needs a click; clients ask by id
+        export_btn.click(h.export_search, [result_ids], export_file, api_name="export_csv")
+        task_btn.click(h.tasks, [task_region, overdue_only], [task_table, task_ids, task_status], api_name="tasks")
+        task_export.click(h.export_tasks, [task_region, overdue_only], task_file, api_name="export_tasks")
+        task_table.select(h.select, [task_ids], [detail, copy_box], api_visibility="private")
+
+        refresh_outputs = [region, doc, year, task_region, remove_doc, catalog]
+        # one ingest at a time: the index has a single writer
+        upload_btn.click(h.upload, [upload_file], [upload_status], api_name="upload", concurrency_limit=1,
+                         concurrency_id="ingest").then(h.refresh_choices, None, refresh_outputs,
+                                                       api_visibility="private")
+        remove_btn.click(h.remove, [remove_doc, confirm], [remove_status], api_name="remove_document",
+                         concurrency_limit=1, concurrency_id="ingest").then(
+            h.refresh_choices, None, refresh_outputs, api_visibility="private")
+        demo.load(h.refresh_choices, None, refresh_outputs, api_visibility="private")
+        demo.load(h.tasks, [task_region, overdue_only], [task_table, task_ids, task_status],
+                  api_visibility="private")
+    demo.queue(max_size=state.settings.queue_max_size,
+               default_concurrency_limit=state.settings.concurrency_limit)
+    return demo
