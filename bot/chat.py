@@ -75,6 +75,11 @@ class PolicyBot:
             meta = self._metadata(a)
             if meta is not None:
                 return meta
+        unit = self._named_unit(a)
+        if unit and a.intent == "contact" and re.search(r"哪些|什么任务|什么工作|负责什么|牵头什么", a.question):
+            listed = self._unit_tasks(a, unit)
+            if listed is not None:
+                return listed
         filters = self._filters(a)
         timings: dict[str, float] = {}
         from vectorstore.search import SearchTimings
@@ -175,6 +180,33 @@ class PolicyBot:
         return Answer(question=a.question, answer=text, citations=cites, refused=False, intent=a.intent,
                       mode="extractive")
 
+    def _named_unit(self, a: Analysis) -> str | None:
+        """The longest lead unit of the corpus that the question names ("县科协牵头哪些任务")."""
+        if getattr(self, "_units_gen", None) != self.index.generation:
+            self._units = sorted({u for c in self.index.clauses for u in c.lead_units if len(u) >= 3},
+                                 key=len, reverse=True)
+            self._units_gen = self.index.generation
+        q = grounding.norm(a.question)
+        return next((u for u in self._units if grounding.norm(u) in q), None)
+
+    def _unit_tasks(self, a: Analysis, unit: str) -> Answer | None:
+        clauses = [
+            c for c in self.index.clauses
+            if unit in c.lead_units and (not a.regions or self.index.docs[c.doc_id].region in a.regions)
+            and (not a.doc_ids or c.doc_id in a.doc_ids)
+        ]
+        if not clauses:
+            return None
+        a.terms, a.weights = self._terms(a)
+        evidence = [
+            Evidence(c, self.index.docs[c.doc_id], extractive.choose_quote(c, a, a.terms, a.weights), 1.0)
+            for c in clauses[:12]
+        ]
+        text, cites = extractive.compose(evidence, a, multi_region=False)
+        if len(clauses) > len(evidence):
+            text = f"共 {len(clauses)} 项，列出前 {len(evidence)} 项：\n" + text
+        return Answer(question=a.question, answer=text, citations=cites, intent=a.intent, mode="extractive")
+
     @staticmethod
     def _target_bonus(a: Analysis, c: Clause, quote: str) -> float:
         """A target question is best answered by prose that states a quantity in the unit asked for."""
@@ -232,7 +264,7 @@ class PolicyBot:
         if a.intent == "validity":
             return self._validity_answer(a, doc, clauses, notice)
         if re.search(r"落实|依据|根据|会议", a.question) or not re.search(
-            r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么", a.question
+            r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么|制定|出台", a.question
         ):
             return None  # e.g. "哪次会议通过": an extractive answer from the notice text
         signature = signature or next((c for c in clauses if c.path == ["印发信息"]), None)
@@ -293,7 +325,7 @@ class PolicyBot:
     def _warnings(self, cites: list[Citation]) -> list[str]:
         out: list[str] = []
         today = self.today
-        for c in cites:
+        for n, c in enumerate(cites, start=1):
             doc = self.index.docs.get(c.doc_id)
             if doc is None:
                 continue
@@ -308,7 +340,8 @@ class PolicyBot:
             clause = self.index.clause(c.clause_id) if c.clause_id else None
             dl = clause.deadline if clause else None
             if dl and dl.date and not dl.recurring and dt.date.fromisoformat(dl.date) < today:
-                w = f"该事项完成时限（{dl.text}）已过。"
+                which = f"[{n}]" if len(cites) > 1 else "该事项"
+                w = f"{which}完成时限（{dl.text}）已过。"
                 if w not in out:
                     out.append(w)
         return out

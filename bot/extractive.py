@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.analysis import Analysis
 from bot.grounding import best_sentences, sentences
 from ingest.normalize import norm
+from ingest.structure import TABLE_HEADER_PREFIX
 from policybot.records import Citation, Clause, PolicyDocument
 
 REFUSAL = "抱歉，现有政策文件中没有找到能回答这个问题的依据。"
@@ -99,6 +100,11 @@ def fields_line(c: Clause, a: Analysis, quote: str) -> str:
             parts.append("金额：" + "；".join(amounts))
     if "target" in a.facets and "\t" not in c.text:
         parts += key_phrases(_target_phrases(quote), a, quote)
+    header = c.path[-1][len(TABLE_HEADER_PREFIX):].split("｜") if c.path and c.path[-1].startswith(
+        TABLE_HEADER_PREFIX) else []
+    if header and "\t" in c.text:
+        cells = c.text.split("\t")
+        parts.append("；".join(f"{h}：{v}" for h, v in zip(header, cells, strict=False) if v.strip()))
     return "；".join(p for p in parts if p)
 
 
@@ -117,12 +123,16 @@ def key_phrases(phrases: list[str], a: Analysis, quote: str = "", limit: int = 3
     if not phrases or not a.terms:
         return phrases[:limit]
     sents = [norm(x).lower() for x in sentences(quote)] if quote else []
+    asked_years = set(re.findall(r"20\d{2}", a.question))
     scored = []
     for i, p in enumerate(phrases):
         pn = norm(p).lower()
         sent = next((x for x in sents if pn in x), pn)
         score = sum(a.weights.get(t, 1.0) for t in a.terms if norm(t).lower() in pn)
         score += 0.5 * sum(a.weights.get(t, 1.0) for t in a.terms if norm(t).lower() in sent)
+        sent_years = set(re.findall(r"20\d{2}", sent))
+        if asked_years and sent_years and not asked_years & sent_years:
+            score *= 0.3  # the question names 2026; this phrase is about 2027
         scored.append((score, -i, p))
     best = max(s for s, _, _ in scored)
     if best <= 0:
@@ -173,10 +183,8 @@ def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Claus
                     a: Analysis) -> tuple[str, list[Citation]]:
     """文号 / issuer / date / validity questions are answered from the catalog, citing the header."""
     facts = [f"文件：《{doc.title}》"]
-    if doc.doc_number:
-        facts.append(f"文号：{doc.doc_number}")
-    if doc.issuer:
-        facts.append(f"发文单位：{doc.issuer}")
+    facts.append(f"文号：{doc.doc_number}" if doc.doc_number else "文号：文件中未载明")
+    facts.append(f"发文单位：{doc.issuer}" if doc.issuer else "发文单位：文件中未载明")
     date = cn_date(doc.issued_on)
     cite_clause = signature or notice
     if date and cite_clause and norm(date) in norm(cite_clause.text):

@@ -20,6 +20,7 @@ HEADING_RES: list[tuple[int, re.Pattern[str]]] = [
     (4, re.compile(r"^[（(]\s*[0-9０-９]{1,2}\s*[）)]")),
 ]
 BOX_RE = re.compile(r"^专栏\s*[0-9０-９]+")
+TABLE_HEADER_PREFIX = "表头："
 _FOOTER_RE = re.compile(r"^\s*抄送\s*[：:]")
 _PRINTED_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*印发\s*$")
 _DATE_LINE_RE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")
@@ -234,6 +235,8 @@ def _body_blocks(paras: list[str]) -> list[Block]:
                 continue
             is_indicator = any(("指标" in x or "目标" in x) for x in p)
             row = dict(zip(table_header, cells, strict=False))
+            # the column names travel in the path: a bare row "70%  75%" means nothing without them
+            p = [*p, TABLE_HEADER_PREFIX + "｜".join(table_header)]
             blocks.append(Block(p, para.strip(), "target" if is_indicator else "table_row", row))
             continue
         table_header, table_section = [], ""
