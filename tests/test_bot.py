@@ -166,3 +166,22 @@ def test_answer_json_contract(sample_bot):
     assert set(d) == {"question", "answer", "refused", "citations", "warnings", "intent", "mode"}
     assert set(d["citations"][0]) == {"doc_id", "doc_title", "clause", "quote", "source_file"}
     assert d["mode"] == "extractive"
+
+
+def test_tasks_led_by_a_named_unit(sample_bot):
+    ans = ask(sample_bot, "奉节县县科协牵头哪些任务？")
+    assert len(ans.citations) == 4
+    for c in ans.citations:
+        assert sample_bot.index.clause(c.clause_id).lead_units == ["县科协"]
+    assert "[4]完成时限（2022年12月底）已过。" in ans.warnings  # the 科技馆 row
+
+
+def test_indicator_row_is_answered_with_its_column_names(sample_bot):
+    ans = ask(sample_bot, "重庆十四五规划要求集群内数据中心上架率达到多少？")
+    assert "2025年：75%" in ans.answer
+
+
+def test_year_named_in_question_picks_that_years_figure(sample_bot):
+    ans = ask(sample_bot, "奉节县网播产业2026年纳税目标是多少？")
+    head = ans.answer.split("\n")[0]
+    assert "纳税5000万元" in head and "6000万元" not in head
