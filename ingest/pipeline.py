@@ -15,7 +15,7 @@ from policybot.records import Clause, PolicyDocument, content_hash
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 
 def file_sha256(path: Path) -> str:

@@ -311,10 +311,13 @@ def parse_text(text: str) -> ParsedText:
     body = body[skip:]
     attach_at, attach_title = _attachment_start(body)
     main = [ln for ln in body[:attach_at] if not _ATTACH_REF_RE.match(ln.text) and not _PUBLIC_RE.match(ln.text)]
+    main, trailing_sig = _trailing_signature(main)
     blocks = _body_blocks(_paragraphs(_join_cell_rows(main)))
     if attach_at < len(body):
         blocks += _attachment_blocks(body[attach_at + 1 :], attach_title)
     head = _header_blocks(header)
+    if trailing_sig and not any(b.path == ["落款"] for b in head):
+        head.append(Block(["落款"], " ".join(ln.text.strip() for ln in trailing_sig)))
     if not any(b.path == ["落款"] for b in head):
         # no dated signature: the 印发 line of the footer is the only statement of the date
         printed = [ln.text.strip() for ln in footer if _PRINTED_RE.search(ln.text)]
@@ -324,11 +327,22 @@ def parse_text(text: str) -> ParsedText:
         head.insert(0, Block(["标题"], "\n".join(title)))
     blocks = head + blocks
     return ParsedText(
-        header=[ln.text.strip() for ln in header if ln.text.strip()],
+        header=[ln.text.strip() for ln in [*header, *trailing_sig] if ln.text.strip()],
         title_lines=title,
         footer=[ln.text.strip() for ln in footer if ln.text.strip()],
         blocks=blocks,
     )
+
+
+def _trailing_signature(main: list[Line]) -> tuple[list[Line], list[Line]]:
+    """A file without a 印发通知 header often ends with its issuer and date: they are the 落款, not policy text."""
+    idx = [i for i, ln in enumerate(main) if ln.text.strip()]
+    if len(idx) < 3 or not _DATE_LINE_RE.match(main[idx[-1]].text):
+        return main, []
+    org = main[idx[-2]].text.strip()
+    if len(org) <= 30 and _ORG_END_RE.search(org) and not heading_level(org):
+        return main[: idx[-2]], [main[idx[-2]], main[idx[-1]]]
+    return main[: idx[-1]], [main[idx[-1]]]
 
 
 def _header_blocks(header: list[Line]) -> list[Block]:

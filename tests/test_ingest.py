@@ -269,7 +269,9 @@ def test_chongqing_indicator_rows() -> None:
     revenue = one(clauses, lambda c: c.text.startswith("数字产业业务收入（亿元）"))
     assert revenue.kind == "target"
     assert box in revenue.path
-    assert revenue.path == ["二、总体要求", "（三）发展目标", box, "一、产业规模指标"]
+    assert revenue.path == [
+        "二、总体要求", "（三）发展目标", box, "一、产业规模指标", "表头：指标名称（单位）｜2022年｜2025年｜指标属性"
+    ]
     assert revenue.text == "数字产业业务收入（亿元）\t11000\t15000\t预期性"
     indicators = [c for c in clauses if box in c.path]
     assert len(indicators) == 15
@@ -719,3 +721,18 @@ def test_reingest_of_an_unchanged_corpus_does_nothing(
     assert (second.documents, second.clauses) == (first.documents, first.clauses)
     assert catalog.current_name(settings.index_dir) == generation
     assert snapshot(settings) == before
+
+
+def test_issuer_and_date_at_the_end_become_the_signature(tmp_path: Path):
+    text = (
+        "奉节县数字经济企业培育若干措施\n\n为加快培育数字经济企业，制定本措施。\n一、支持措施\n"
+        "（一）首次入统奖励。对首次纳入规上统计的数字经济企业给予5万元奖励。（牵头单位：县经济信息委；责任单位：县统计局）\n\n"
+        "奉节县人民政府办公室\n2025年6月1日\n"
+    )
+    f = tmp_path / "end-signature.txt"
+    f.write_text(text, "utf-8")
+    doc, clauses = parse_document(f, today=dt.date(2026, 11, 22), max_bytes=1 << 20)
+    assert (doc.issuer, doc.issued_on, doc.region) == ("奉节县人民政府办公室", "2025-06-01", "奉节县")
+    body = [c for c in clauses if c.path[0] not in ("标题", "落款")]
+    assert all("人民政府办公室" not in c.text for c in body)
+    assert [c.text for c in clauses if c.path == ["落款"]] == ["奉节县人民政府办公室 2025年6月1日"]
