@@ -26,6 +26,9 @@ from vectorstore.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# Present from a writer's first Chroma write until its cleanup is done. A killed writer leaves it behind,
+# with orphan vectors or an unreferenced generation, and the next ingest cleans up even when no file changed.
+DIRTY = "ingest.dirty"
 
 
 class IndexLocked(RuntimeError):
@@ -150,6 +153,26 @@ def vectors_for(
     return mat.astype(np.float32), len(missing)
 
 
+def _clean_after_interrupted_ingest(
+    index_dir: Path,
+    current: catalog.Generation,
+    embeddings_factory: Callable[[], NamedEmbeddings],
+    chroma_host: str | None,
+    chroma_port: int,
+) -> None:
+    embeddings = embeddings_factory()
+    store = ChromaStore(
+        open_chroma(index_dir, host=chroma_host, port=chroma_port), model=embeddings.name, dim=embeddings.dim
+    )
+    live = {c.clause_id for c in current.clauses}
+    orphans = [i for i in store.ids() if i not in live]
+    if orphans:
+        store.delete(orphans)
+    catalog.prune_generations(index_dir, keep=current.name)  # with no current generation, keeps none
+    log.info("cleaned up after an interrupted ingest: %d orphan vectors removed", len(orphans))
+    (index_dir / DIRTY).unlink(missing_ok=True)
+
+
 def ingest(
     paths: list[Path],
     *,
@@ -209,6 +232,8 @@ def ingest(
         docs = {**keep, **new_docs}
         report.documents = len(docs)
         if not report.changed:
+            if (index_dir / DIRTY).exists():
+                _clean_after_interrupted_ingest(index_dir, old, embeddings_factory, chroma_host, chroma_port)
             report.clauses = len(old.clauses)
             report.seconds = time.perf_counter() - t0
             return report
@@ -225,6 +250,7 @@ def ingest(
         )
         # new vectors go in before the swap, stale ones leave after it: readers of either
         # generation find every vector they need (they ignore ids outside their generation)
+        (index_dir / DIRTY).touch()
         store.upsert([c.clause_id for c in added], vecs, [_chroma_meta(c, docs[c.doc_id]) for c in added])
         # the random part keeps two ingests of one process within one second apart: a reused name
         # would rewrite the live generation in place and leave readers' is_current() wrongly true
@@ -243,6 +269,7 @@ def ingest(
         if stale:
             store.delete(stale)
         catalog.prune_generations(index_dir, keep=gen.name)
+        (index_dir / DIRTY).unlink(missing_ok=True)
         report.clauses = len(clauses)
         report.seconds = time.perf_counter() - t0
         return report
