@@ -50,6 +50,14 @@ class VectorCache:
         self._db.close()
 
 
+def collection_name(index_dir: Path, host: str | None) -> str:
+    """One collection per index: on a shared Chroma server two index directories must not meet,
+    or one's clean-up would delete the other's vectors."""
+    if not host:
+        return COLLECTION
+    return f"{COLLECTION}-{hashlib.sha256(str(index_dir.resolve()).encode()).hexdigest()[:10]}"
+
+
 def open_chroma(index_dir: Path, *, host: str | None = None, port: int = 8000) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings

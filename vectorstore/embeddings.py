@@ -71,7 +71,8 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
             raise FileNotFoundError(f"embedding model directory not found: {model_path}")
         self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
-        self.name = f"sentence-transformers/{path.name}"
+        # folder names like "model" are common: the parent folder keeps two models apart
+        self.name = f"sentence-transformers/{path.resolve().parent.name}/{path.name}"
         # sentence-transformers 6 renamed the method and warns on the old name; keep both working
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)

@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 
 from policybot.records import Clause, PolicyDocument, ScoredClause
 from vectorstore import catalog
-from vectorstore.dense import ChromaStore, forget_chroma, open_chroma
+from vectorstore.dense import ChromaStore, collection_name, forget_chroma, open_chroma
 from vectorstore.embeddings import NamedEmbeddings
 from vectorstore.lexical import LexicalIndex
 
@@ -107,7 +107,12 @@ class PolicyIndex:
                     if not self._chroma_host:
                         forget_chroma(self.index_dir)
                     client = open_chroma(self.index_dir, host=self._chroma_host, port=self._chroma_port)
-                    store = self._store = ChromaStore(client, model=self.embeddings.name, dim=self.embeddings.dim)
+                    store = self._store = ChromaStore(
+                        client,
+                        model=self.embeddings.name,
+                        dim=self.embeddings.dim,
+                        collection=collection_name(self.index_dir, self._chroma_host),
+                    )
         return store
 
     def warm_up(self) -> None:

@@ -20,7 +20,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
 from policybot.records import Clause, PolicyDocument
 from vectorstore import catalog
-from vectorstore.dense import ChromaStore, VectorCache, open_chroma, text_key
+from vectorstore.dense import ChromaStore, VectorCache, collection_name, open_chroma, text_key
 from vectorstore.embeddings import NamedEmbeddings
 from vectorstore.lexical import LexicalIndex
 
@@ -162,7 +162,10 @@ def _clean_after_interrupted_ingest(
 ) -> None:
     embeddings = embeddings_factory()
     store = ChromaStore(
-        open_chroma(index_dir, host=chroma_host, port=chroma_port), model=embeddings.name, dim=embeddings.dim
+        open_chroma(index_dir, host=chroma_host, port=chroma_port),
+        model=embeddings.name,
+        dim=embeddings.dim,
+        collection=collection_name(index_dir, chroma_host),
     )
     live = {c.clause_id for c in current.clauses}
     orphans = [i for i in store.ids() if i not in live]
@@ -246,7 +249,10 @@ def ingest(
         finally:
             cache.close()
         store = ChromaStore(
-            open_chroma(index_dir, host=chroma_host, port=chroma_port), model=embeddings.name, dim=embeddings.dim
+            open_chroma(index_dir, host=chroma_host, port=chroma_port),
+            model=embeddings.name,
+            dim=embeddings.dim,
+            collection=collection_name(index_dir, chroma_host),
         )
         # new vectors go in before the swap, stale ones leave after it: readers of either
         # generation find every vector they need (they ignore ids outside their generation)
