@@ -11,7 +11,6 @@ from policybot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.chat import PolicyBot
-
     from vectorstore.embeddings import NamedEmbeddings
     from vectorstore.search import PolicyIndex
     from vectorstore.writer import IngestReport, Progress
@@ -38,6 +37,7 @@ def open_index(settings: Settings, *, with_embeddings: bool = True) -> PolicyInd
         embeddings=get_embeddings(settings) if with_embeddings else None,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
+        today=settings.today_date(),
     )
 
 

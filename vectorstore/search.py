@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -14,6 +15,7 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from ingest.metadata import document_status
 from policybot.records import Clause, PolicyDocument, ScoredClause
 from vectorstore import catalog
 from vectorstore.dense import ChromaStore, collection_name, forget_chroma, open_chroma
@@ -62,8 +64,10 @@ class PolicyIndex:
         embeddings: NamedEmbeddings | None = None,
         chroma_host: str | None = None,
         chroma_port: int = 8000,
+        today: dt.date | None = None,
     ) -> None:
         self.index_dir = index_dir
+        self.today = today
         self._embeddings = embeddings
         self._chroma_host = chroma_host
         self._chroma_port = chroma_port
@@ -78,6 +82,12 @@ class PolicyIndex:
         if gen.name != self.generation:
             self._store = None  # reopened on next use, so it sees the vectors of the new generation
         self.generation = gen.name
+        if self.today is not None:
+            for d in gen.docs.values():
+                # a period that ended since the last ingest makes the document expired today
+                d.status = document_status(  # type: ignore[assignment]
+                    draft=d.status == "draft", period_end=d.period_end, valid_until=d.valid_until, today=self.today
+                )
         self.docs: dict[str, PolicyDocument] = gen.docs
         self.clauses: list[Clause] = gen.clauses
         self.by_id: dict[str, int] = {c.clause_id: i for i, c in enumerate(self.clauses)}
@@ -152,8 +162,7 @@ class PolicyIndex:
             conds.append({"doc_id": {"$in": list(f.doc_ids)}})
         if f.kinds:
             conds.append({"kind": {"$in": list(f.kinds)}})
-        if f.statuses:
-            conds.append({"status": {"$in": list(f.statuses)}})
+        # status is not pushed down: it depends on today, so it is applied from the catalog (the mask)
         if f.deadline_year:
             conds.append({"deadline_year": f.deadline_year})
         if not conds:
