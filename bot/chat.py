@@ -148,7 +148,10 @@ class PolicyBot:
             if grounding.looks_like_injection(h.clause.text):
                 log.warning("clause %s reads like an instruction to a model; not answered from", h.clause.clause_id)
                 continue
-            cov = grounding.coverage(terms, weights, grounding.clause_context(h.clause, doc)) if terms else 0.0
+            context = grounding.clause_context(h.clause, doc)
+            if grounding.benefit_mismatch(a.question, context):
+                continue
+            cov = grounding.coverage(terms, weights, context) if terms else 0.0
             quote = extractive.choose_quote(h.clause, a, terms, weights)
             if not self._facet_ok(a, h.clause, quote):
                 continue

@@ -165,3 +165,14 @@ _INJECTION = re.compile(
 def looks_like_injection(text: str) -> bool:
     """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
     return bool(_INJECTION.search(text))
+
+
+# Kinds of benefit that are not interchangeable: a clause about 租金 does not answer a 税收 question.
+# (奖励 / 补贴 / 补助 are used loosely by askers and are left out on purpose.)
+BENEFIT_KINDS = ("税收", "减免", "贴息", "租金", "免租", "安家", "购房", "贷款", "担保", "融资", "用地", "电价", "股权")
+
+
+def benefit_mismatch(question: str, context_norm: str) -> list[str]:
+    """Benefit kinds the question names that the clause does not mention."""
+    q = norm(question)
+    return [b for b in BENEFIT_KINDS if b in q and b not in context_norm]

@@ -185,3 +185,12 @@ def test_year_named_in_question_picks_that_years_figure(sample_bot):
     ans = ask(sample_bot, "奉节县网播产业2026年纳税目标是多少？")
     head = ans.answer.split("\n")[0]
     assert "纳税5000万元" in head and "6000万元" not in head
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["奉节县对网剧拍摄有补贴吗？补多少？", "重庆市十四五规划对集成电路企业的税收优惠是什么？"],
+)
+def test_topic_present_but_the_asked_benefit_absent_is_refused(sample_bot, question):
+    ans = ask(sample_bot, question)
+    assert ans.refused and not ans.citations
