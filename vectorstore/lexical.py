@@ -15,6 +15,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
 # Policy terms jieba's general dictionary cuts apart; unit names come from the corpus itself.
 POLICY_TERMS = (
