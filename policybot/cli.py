@@ -198,7 +198,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app import serve
 
     s = _settings(args)
-    serve(s, host=args.host or s.host, port=args.port or s.port)
+    host, port = args.host or s.host, args.port or s.port
+    print(f"policybot: 政策问答 http://{host}:{port}/  窗口查询 http://{host}:{port}/staff/", file=sys.stderr)
+    serve(s, host=host, port=port)
     return 0
 
 
