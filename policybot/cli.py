@@ -84,21 +84,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from policybot.services import open_index
 
     idx = open_index(_settings(args), with_embeddings=False)
-    rows = [
-        {
-            "doc_id": d.doc_id,
-            "title": d.title,
-            "doc_number": d.doc_number,
-            "issuer": d.issuer,
-            "issued_on": d.issued_on,
-            "region": d.region,
-            "period": d.period,
-            "status": d.status,
-            "clause_count": d.clause_count,
-            "source_file": d.source_file,
-        }
-        for d in sorted(idx.docs.values(), key=lambda d: (d.region or "", d.issued_on or ""))
-    ]
+    docs = sorted(idx.docs.values(), key=lambda d: (d.region or "", d.issued_on or ""))
+    rows = [d.catalog_json() for d in docs]
     if args.json:
         _out(rows)
         return 0

@@ -81,6 +81,21 @@ class PolicyDocument:
     def from_dict(cls, d: dict[str, Any]) -> PolicyDocument:
         return cls(**d)
 
+    def catalog_json(self) -> dict[str, Any]:
+        """The catalog contract shared by `policybot docs --json` and GET /api/documents."""
+        return {
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "doc_number": self.doc_number,
+            "issuer": self.issuer,
+            "issued_on": self.issued_on,
+            "region": self.region,
+            "period": self.period,
+            "status": self.status,
+            "clause_count": self.clause_count,
+            "source_file": self.source_file,
+        }
+
     @property
     def source_file(self) -> str:
         return self.source_path.replace("\\", "/").rsplit("/", 1)[-1]

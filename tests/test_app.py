@@ -20,7 +20,9 @@ ANSWER_KEYS = {"question", "answer", "refused", "citations", "warnings", "intent
 CITATION_KEYS = {"doc_id", "doc_title", "clause", "quote", "source_file"}
 CLAUSE_KEYS = {"clause_id", "doc_id", "doc_title", "path", "text", "kind", "lead_units", "responsible_units",
                "deadline", "amounts", "score"}
-DOC_KEYS = {"doc_id", "title", "doc_number", "issuer", "issued_on", "region", "period", "status", "clause_count"}
+DOC_KEYS = {
+    "doc_id", "title", "doc_number", "issuer", "issued_on", "region", "period", "status", "clause_count", "source_file"
+}
 
 
 @pytest.fixture(scope="session")

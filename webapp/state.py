@@ -189,20 +189,7 @@ class AppState:
             return sorted(idx.docs.values(), key=lambda d: (d.region or "", d.issued_on or "", d.title))
 
     def catalog(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "doc_id": d.doc_id,
-                "title": d.title,
-                "doc_number": d.doc_number,
-                "issuer": d.issuer,
-                "issued_on": d.issued_on,
-                "region": d.region,
-                "period": d.period,
-                "status": d.status,
-                "clause_count": d.clause_count,
-            }
-            for d in self.documents()
-        ]
+        return [d.catalog_json() for d in self.documents()]
 
     def resolve_docs(self, doc: str | None) -> list[str] | None:
         """doc_id, 文号, file name or part of the title → doc ids (as `policybot search --doc`)."""
