@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.procs import stop
 from tests.test_app_fixtures import LiveApp, shared_live_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -106,12 +107,7 @@ def page(tmp_path: Path) -> Iterator[Page]:
             p.cmd("Runtime.enable")
             yield p
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=10)
 
 
 def test_chat_in_browser_shows_answer_and_citation_card(live_app: LiveApp, page: Page) -> None:

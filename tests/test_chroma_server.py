@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import stop
 from vectorstore.search import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +70,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
         wait_for_heartbeat(port, proc, log)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=15)
 
 
 def test_server_mode_matches_embedded_client(tmp_path: Path, chroma_server: int, settings_factory) -> None:

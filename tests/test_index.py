@@ -19,15 +19,11 @@ from pathlib import Path
 import pytest
 
 from policybot.records import Clause, PolicyDocument
+from tests.conftest import FENGJIE_2026, JIULONGPO, POLICIES, ROOT, WANZHOU
 from vectorstore import catalog
 from vectorstore.search import Filters, HybridRetriever, PolicyIndex
 from vectorstore.writer import DIRTY, IndexLocked, embed_text, writer_lock
 
-ROOT = Path(__file__).resolve().parent.parent
-POLICIES = ROOT / "data" / "policies"
-FENGJIE_2026 = "fengjie-2026-software-info-industry-action-plan.txt"
-JIULONGPO = "jiulongpo-mantianxing-software-plan-draft.txt"
-WANZHOU = "wanzhou-2023-mantianxing-digital-economy-plan.txt"
 NEW_CLAUSE = "（五）新增条款。测试内容。"
 
 
