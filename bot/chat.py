@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 SUPPORT_THRESHOLD = 0.6  # share of the question's topic weight a clause must contain (tuned on the gold set)
 MULTI_REGION_THRESHOLD = 0.75
+ELIGIBILITY_THRESHOLD = 0.4
+YES_NO_ELIGIBILITY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报|享受|参加|拿到?)吗?|符合(条件)?吗|算不算|够不够")
 NON_CHONGQING = ("北京", "上海", "天津", "成都", "四川", "贵州", "云南", "广东", "深圳", "广州", "杭州", "浙江",
                  "江苏", "南京", "武汉", "湖北", "湖南", "长沙", "西安", "陕西", "山东", "济南", "青岛", "福建",
                  "厦门", "河南", "郑州", "全国")
@@ -161,7 +163,11 @@ class PolicyBot:
             if a.intent == "target":
                 rank_score += self._target_bonus(a, h.clause, quote)
             scored.append((rank_score, rank, Evidence(h.clause, doc, quote, cov)))
-        supported = [x for x in scored if x[2].coverage >= SUPPORT_THRESHOLD]
+        threshold = SUPPORT_THRESHOLD
+        if YES_NO_ELIGIBILITY.search(a.question):
+            # "专科学历的能申请吗？": the asker's own situation is not in the text; the conditions are
+            threshold = ELIGIBILITY_THRESHOLD
+        supported = [x for x in scored if x[2].coverage >= threshold]
         if not supported:
             return self._refuse(a, hits, reason="no clause supports an answer")
         supported.sort(key=lambda x: (-x[0], x[1]))
