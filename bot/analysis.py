@@ -37,7 +37,6 @@ FACET_WORDS: dict[str, tuple[str, ...]] = {
                "要达到", "任务是", "规模", "比重", "占比", "覆盖率", "多少平方米", "多少亿", "增长"),
 }
 FACET_ORDER = ("metadata", "validity", "contact", "deadline", "amount", "eligibility", "procedure", "target")
-INTENT_OF_FACET = {f: f for f in FACET_ORDER}
 
 FOLLOW_UP_RE = re.compile(
     r"^(那|那么|这个|那个|它|其|还有|另外|再|此外|以及|并且|而|那如果)|[呢吗]？?$|它|其中|这项|该项|这条"

@@ -277,7 +277,7 @@ class PolicyBot:
         ):
             return None  # e.g. "哪次会议通过": an extractive answer from the notice text
         signature = signature or next((c for c in clauses if c.path == ["印发信息"]), None)
-        text, cites = extractive.metadata_answer(doc, notice, signature, a)
+        text, cites = extractive.metadata_answer(doc, notice, signature)
         if not cites:
             return None
         return Answer(question=a.question, answer=text, citations=cites, intent=a.intent)

@@ -179,8 +179,9 @@ def compose(evidence: list[Evidence], a: Analysis, *, multi_region: bool) -> tup
     return "\n".join(lines), cites
 
 
-def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Clause | None,
-                    a: Analysis) -> tuple[str, list[Citation]]:
+def metadata_answer(
+    doc: PolicyDocument, notice: Clause | None, signature: Clause | None
+) -> tuple[str, list[Citation]]:
     """文号 / issuer / date / validity questions are answered from the catalog, citing the header."""
     facts = [f"文件：《{doc.title}》"]
     facts.append(f"文号：{doc.doc_number}" if doc.doc_number else "文号：文件中未载明")
@@ -207,12 +208,3 @@ def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Claus
         text += "".join(f"[{i}]" for i in range(1, len(cites) + 1))
         text += "\n\n" + "\n".join(f"[{i}] 《{c.doc_title}》 {c.clause}" for i, c in enumerate(cites, start=1))
     return text, cites
-
-
-def quote_is_verbatim(quote: str, clause: Clause) -> bool:
-    return re.sub(r"\s", "", quote) in re.sub(r"\s", "", clause.text)
-
-
-def first_sentence(text: str) -> str:
-    s = sentences(text)
-    return s[0] if s else text

@@ -98,10 +98,6 @@ def coverage(terms: list[str], weights: dict[str, float], context_norm: str) -> 
     return hit / total
 
 
-def missing_terms(terms: list[str], context_norm: str) -> list[str]:
-    return [t for t in terms if term_match(t, context_norm) < 1.0]
-
-
 def numbers_in(text: str) -> list[str]:
     return _NUM_RE.findall(unicodedata.normalize("NFKC", text))
 
@@ -151,7 +147,6 @@ def best_sentences(
         scored.append((score, -i, s))
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [sents[0]]  # best first
-
 
 
 _INJECTION = re.compile(

@@ -18,15 +18,6 @@ def norm(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text))
 
 
-def squash_ws(text: str) -> str:
-    """Whitespace removed but characters kept: the form in which quotes are checked verbatim."""
-    return _WS.sub("", text)
-
-
 def ends_sentence(line: str) -> bool:
     s = line.rstrip()
     return not s or s[-1] in _TERMINAL
-
-
-def is_verbatim(quote: str, source: str) -> bool:
-    return squash_ws(quote) in squash_ws(source)
