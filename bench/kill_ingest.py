@@ -29,7 +29,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 from policybot.services import get_embeddings, ingest_paths  # noqa: E402
 from policybot.settings import Settings  # noqa: E402
 from vectorstore import catalog  # noqa: E402
+from vectorstore.dense import copy_vector_cache  # noqa: E402
 from vectorstore.embeddings import NamedEmbeddings  # noqa: E402
 from vectorstore.search import Filters, PolicyIndex  # noqa: E402
 
@@ -91,17 +91,6 @@ def snapshot(index_dir: Path, embeddings: NamedEmbeddings, doc_ids: list[str]) -
     top5 = {q: [h.clause.clause_id for h in idx.search(q, k=5, filters=filters)] for q in QUERIES}
     ids = idx.store.ids()
     return Snapshot(idx.generation, top5, len(set(idx.by_id) - ids), len(ids - set(idx.by_id)))
-
-
-def copy_vector_cache(src_index: Path, dst_index: Path) -> None:
-    """Vectors are a pure function of (model, text): reusing them keeps the reference ingest cheap."""
-    src = sqlite3.connect(src_index / "vectors.sqlite")
-    dst = sqlite3.connect(dst_index / "vectors.sqlite")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 def complete_ingest_state(

@@ -43,7 +43,7 @@ from policybot.records import Clause, PolicyDocument, content_hash  # noqa: E402
 from policybot.services import get_embeddings, ingest_paths  # noqa: E402
 from policybot.settings import Settings  # noqa: E402
 from vectorstore import catalog  # noqa: E402
-from vectorstore.dense import ChromaStore, VectorCache, open_chroma, text_key  # noqa: E402
+from vectorstore.dense import ChromaStore, VectorCache, copy_vector_cache, open_chroma, text_key  # noqa: E402
 from vectorstore.search import Filters, PolicyIndex, SearchMode, SearchTimings  # noqa: E402
 from vectorstore.writer import _chroma_meta, embed_text, write_lexical  # noqa: E402
 
@@ -193,8 +193,7 @@ def bench_sample(work: Path, queries: list[str], regions: list[str | None], gold
     embed_rate = (n_last - n_first) / (t_last - t_first) if t_last > t_first else float("nan")
 
     cached_dir = work / "sample-index-cached"
-    cached_dir.mkdir()
-    shutil.copy(index_dir / "vectors.sqlite", cached_dir / "vectors.sqlite")
+    copy_vector_cache(index_dir, cached_dir)
     cached = ingest_paths([corpus], settings=Settings(index_dir=cached_dir, today=TODAY))
 
     embeddings = get_embeddings(settings)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_baseline(items: list[GoldItem], settings: Settings, k: int = 10) -> dict[str, Any]:
     from policybot.services import get_embeddings
-    from vectorstore.dense import ChromaStore, VectorCache, open_chroma, text_key
+    from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, open_chroma, text_key
 
     emb = get_embeddings(settings)
     splitter = RecursiveCharacterTextSplitter(
@@ -32,7 +32,7 @@ def run_baseline(items: list[GoldItem], settings: Settings, k: int = 10) -> dict
         for piece in splitter.split_text(load_file(f).text):
             chunks.append((f.name, piece))
     # chunk vectors are cached beside the index so repeated evaluations do not re-embed
-    cache = VectorCache(settings.index_dir / "vectors.sqlite") if settings.index_dir.exists() else None
+    cache = VectorCache(settings.index_dir / VECTOR_CACHE) if settings.index_dir.exists() else None
     keys = [text_key(emb.name, t) for _, t in chunks]
     have = cache.get_many(keys) if cache else {}
     missing = [i for i, key in enumerate(keys) if key not in have]

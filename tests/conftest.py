@@ -56,9 +56,10 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, settings_factory)
     index_dir = root / "index"
     seed = os.environ.get("POLICYBOT_TEST_VECTOR_CACHE")
     if seed and Path(seed).is_file():
+        from vectorstore.dense import copy_vector_cache
+
         # vectors are keyed by model and text: a warm cache changes timings, never results
-        index_dir.mkdir(parents=True)
-        shutil.copy(seed, index_dir / "vectors.sqlite")
+        copy_vector_cache(Path(seed).parent, index_dir)
     report = ingest_paths([corpus], settings=settings_factory(index_dir))
     assert not report.failed, report.failed
     return index_dir

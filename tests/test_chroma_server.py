@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.procs import stop
+from vectorstore.dense import copy_vector_cache
 from vectorstore.search import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,13 +88,7 @@ def test_server_mode_matches_embedded_client(tmp_path: Path, chroma_server: int,
 
     # the server-mode index reuses the embedded index's vectors: same texts, same model, no second embedding
     server_dir = tmp_path / "server-index"
-    server_dir.mkdir()
-    src, dst = sqlite3.connect(tmp_path / "embedded" / "vectors.sqlite"), sqlite3.connect(server_dir / "vectors.sqlite")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    copy_vector_cache(tmp_path / "embedded", server_dir)
     served = settings_factory(server_dir, chroma_host="127.0.0.1", chroma_port=chroma_server)
     remote = ingest_paths([docs], settings=served)
     assert not remote.failed and remote.embedded == 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -21,22 +20,11 @@ import pytest
 from policybot.records import Clause, PolicyDocument
 from tests.conftest import FENGJIE_2026, JIULONGPO, POLICIES, ROOT, WANZHOU
 from vectorstore import catalog
+from vectorstore.dense import copy_vector_cache
 from vectorstore.search import Filters, HybridRetriever, PolicyIndex
 from vectorstore.writer import DIRTY, IndexLocked, embed_text, writer_lock
 
 NEW_CLAUSE = "（五）新增条款。测试内容。"
-
-
-def seed_vector_cache(src_index: Path, dst_index: Path) -> None:
-    """Copy a vector cache with SQLite's backup API (safe while the source is open, unlike a file copy)."""
-    dst_index.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(src_index / "vectors.sqlite")
-    dst = sqlite3.connect(dst_index / "vectors.sqlite")
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
 
 
 def doc_by_file(index: PolicyIndex, name: str) -> PolicyDocument:
@@ -138,7 +126,7 @@ def test_incremental_life_cycle(
     shutil.copy(POLICIES / JIULONGPO, a)
     shutil.copy(POLICIES / FENGJIE_2026, b)
     index_dir = tmp_path / "index"
-    seed_vector_cache(sample_index_dir, index_dir)
+    copy_vector_cache(sample_index_dir, index_dir)
     settings = settings_factory(index_dir)
 
     first = ingest_paths([docs], settings=settings)
@@ -210,7 +198,7 @@ def test_ingest_cleans_up_after_an_interrupted_one_even_when_nothing_changed(
     docs.mkdir()
     shutil.copy(POLICIES / JIULONGPO, docs / JIULONGPO)
     index_dir = tmp_path / "index"
-    seed_vector_cache(sample_index_dir, index_dir)
+    copy_vector_cache(sample_index_dir, index_dir)
     settings = settings_factory(index_dir)
     ingest_paths([docs], settings=settings)
     current = catalog.current_name(index_dir)
@@ -251,7 +239,7 @@ def test_reader_sees_vectors_written_by_another_process(
     docs.mkdir()
     shutil.copy(POLICIES / JIULONGPO, docs / JIULONGPO)
     index_dir = tmp_path / "index"
-    seed_vector_cache(sample_index_dir, index_dir)
+    copy_vector_cache(sample_index_dir, index_dir)
     ingest_paths([docs], settings=settings_factory(index_dir))
     reader = PolicyIndex(index_dir, embeddings=embeddings)
     assert reader.search("万州建成5G基站多少个", k=3, mode="dense")  # loads the vector index into this process

@@ -12,6 +12,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 COLLECTION = "policy_clauses"
+VECTOR_CACHE = "vectors.sqlite"
 
 
 class EmbeddingModelMismatch(RuntimeError):
@@ -48,6 +49,19 @@ class VectorCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def copy_vector_cache(src_index: Path, dst_index: Path) -> None:
+    """Seed one index's vector cache from another's (vectors depend only on model and text).
+    SQLite's backup API is safe while the source is open, unlike a file copy."""
+    dst_index.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(src_index / VECTOR_CACHE))
+    dst = sqlite3.connect(str(dst_index / VECTOR_CACHE))
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
 
 
 def collection_name(index_dir: Path, host: str | None) -> str:

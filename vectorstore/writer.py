@@ -20,7 +20,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, LoadError
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
 from policybot.records import Clause, PolicyDocument
 from vectorstore import catalog
-from vectorstore.dense import ChromaStore, VectorCache, collection_name, open_chroma, text_key
+from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, collection_name, open_chroma, text_key
 from vectorstore.embeddings import NamedEmbeddings
 from vectorstore.lexical import LexicalIndex
 
@@ -242,7 +242,7 @@ def ingest(
             return report
         clauses = [c for c in old.clauses if c.doc_id in keep] + [c for cl in new_clauses.values() for c in cl]
         embeddings = embeddings_factory()
-        cache = VectorCache(index_dir / "vectors.sqlite")
+        cache = VectorCache(index_dir / VECTOR_CACHE)
         try:
             added = [c for cl in new_clauses.values() for c in cl]
             vecs, report.embedded = vectors_for(added, docs, embeddings, cache, progress)
