@@ -140,13 +140,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         c = h.clause
         print(f"[{h.score:.3f}] {h.document.title if h.document else ''} › {c.label}")
         print(f"  {c.text.replace(chr(9), ' ')[:300]}")
-        extra = []
-        if c.lead_units:
-            extra.append("牵头：" + "、".join(c.lead_units))
-        if c.responsible_units:
-            extra.append("责任/配合：" + "、".join(c.responsible_units))
-        if c.deadline:
-            extra.append("时限：" + c.deadline.text)
+        extra = c.field_summary()
         if extra:
             print("  " + "；".join(extra))
     return 0

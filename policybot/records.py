@@ -121,6 +121,17 @@ class Clause:
     def label(self) -> str:
         return PATH_SEP.join(self.path)
 
+    def field_summary(self) -> list[str]:
+        """Units and deadline as staff read them, for search listings and citation cards."""
+        out = []
+        if self.lead_units:
+            out.append("牵头单位：" + "、".join(self.lead_units))
+        if self.responsible_units:
+            out.append("责任/配合单位：" + "、".join(self.responsible_units))
+        if self.deadline:
+            out.append("完成时限：" + self.deadline.text)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -69,14 +69,7 @@ def citation_card(n: int, cite: Citation, clause: Clause | None, doc: PolicyDocu
     if doc is not None and doc.status != "effective":
         status = f' <span class="cc-status cc-{doc.status}">{escape(STATUS_CN.get(doc.status, doc.status))}</span>'
     full = text_html(clause.text) if clause else escape(cite.quote)
-    fields = []
-    if clause is not None:
-        if clause.lead_units:
-            fields.append("牵头单位：" + "、".join(clause.lead_units))
-        if clause.responsible_units:
-            fields.append("责任/配合单位：" + "、".join(clause.responsible_units))
-        if clause.deadline:
-            fields.append("完成时限：" + clause.deadline.text)
+    fields = clause.field_summary() if clause is not None else []
     field_html = f'<div class="cc-fields">{escape("；".join(fields))}</div>' if fields else ""
     return (
         '<div class="citation-card">'
