@@ -13,7 +13,7 @@ from bot.analysis import FACET_WORDS, Analysis, analyze
 from bot.extractive import REFUSAL, Evidence
 from policybot.records import Answer, Citation, Clause, PolicyDocument, ScoredClause
 from policybot.settings import Settings
-from vectorstore.search import Filters, PolicyIndex
+from vectorstore.search import Filters, PolicyIndex, SearchTimings
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class PolicyBot:
         self.settings = settings
         self._llm = llm
         self.search_mode = "hybrid"  # the evaluation compares bm25 / dense / hybrid through this switch
+        self._units: list[str] = []  # lead unit names, longest first, of generation _units_gen
+        self._units_gen: str | None = None
         if self._llm is None and settings.llm_base_url:
             from bot.llm import LLMAnswerer
 
@@ -84,8 +86,6 @@ class PolicyBot:
                 return listed
         filters = self._filters(a)
         timings: dict[str, float] = {}
-        from vectorstore.search import SearchTimings
-
         st = SearchTimings()
         t = time.perf_counter()
         hits = self.index.search(a.effective_question, k=12, filters=filters, timings=st,
@@ -191,7 +191,7 @@ class PolicyBot:
 
     def _named_unit(self, a: Analysis) -> str | None:
         """The longest lead unit of the corpus that the question names ("县科协牵头哪些任务")."""
-        if getattr(self, "_units_gen", None) != self.index.generation:
+        if self._units_gen != self.index.generation:
             self._units = sorted({u for c in self.index.clauses for u in c.lead_units if len(u) >= 3},
                                  key=len, reverse=True)
             self._units_gen = self.index.generation
