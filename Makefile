@@ -22,6 +22,7 @@ run: index
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # The evaluation index is built first so the test session can reuse its embedding cache.
 test: install lint

@@ -25,9 +25,9 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from core.settings import Settings
     from eval.metrics import load_gold
-    from policybot.services import ingest_paths, make_bot
-    from policybot.settings import Settings
+    from policybot.wiring import ingest_paths, make_bot
 
     p = argparse.ArgumentParser(description="warm ask latency")
     p.add_argument("--index", type=Path)

@@ -40,12 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from policybot.services import get_embeddings, ingest_paths  # noqa: E402
-from policybot.settings import Settings  # noqa: E402
+from core.retrieval import Filters  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from policybot.wiring import get_embeddings, ingest_paths  # noqa: E402
 from vectorstore import catalog  # noqa: E402
 from vectorstore.dense import copy_vector_cache  # noqa: E402
 from vectorstore.embeddings import NamedEmbeddings  # noqa: E402
-from vectorstore.search import Filters, PolicyIndex  # noqa: E402
+from vectorstore.search import PolicyIndex  # noqa: E402
 
 POLICIES = ROOT / "data" / "policies"
 DOC_A = "jiulongpo-mantianxing-software-plan-draft.txt"
@@ -88,7 +89,7 @@ def variant_of_c(i: int) -> str:
 def snapshot(index_dir: Path, embeddings: NamedEmbeddings, doc_ids: list[str]) -> Snapshot:
     idx = PolicyIndex(index_dir, embeddings=embeddings)  # a fresh reader, as a restarted app would open
     filters = Filters(doc_ids=doc_ids)
-    top5 = {q: [h.clause.clause_id for h in idx.search(q, k=5, filters=filters)] for q in QUERIES}
+    top5 = {q: [h.clause.clause_id for h in idx.search(q, k=5, filters=filters).hits] for q in QUERIES}
     ids = idx.store.ids()
     return Snapshot(idx.generation, top5, len(set(idx.by_id) - ids), len(ids - set(idx.by_id)))
 

@@ -39,13 +39,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from policybot.records import Clause, PolicyDocument, content_hash  # noqa: E402
-from policybot.services import get_embeddings, ingest_paths  # noqa: E402
-from policybot.settings import Settings  # noqa: E402
+from core.records import Clause, PolicyDocument, content_hash  # noqa: E402
+from core.retrieval import Filters, SearchMode  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from policybot.wiring import get_embeddings, ingest_paths  # noqa: E402
 from vectorstore import catalog  # noqa: E402
 from vectorstore.dense import ChromaStore, VectorCache, copy_vector_cache, open_chroma, text_key  # noqa: E402
-from vectorstore.search import Filters, PolicyIndex, SearchMode, SearchTimings  # noqa: E402
-from vectorstore.writer import _chroma_meta, embed_text, write_lexical  # noqa: E402
+from vectorstore.lexical import write_lexical  # noqa: E402
+from vectorstore.representation import chroma_metadata, embed_text  # noqa: E402
+from vectorstore.search import PolicyIndex  # noqa: E402
 
 POLICIES = ROOT / "data" / "policies"
 GOLD = ROOT / "eval" / "gold" / "questions.jsonl"
@@ -113,9 +115,8 @@ def latency(
         idx.search(q, k=10, mode=mode, filters=filters_for(i))
     total, embed, bm25, dense, rest = [], [], [], [], []
     for i, q in enumerate(queries):
-        t = SearchTimings()
         t0 = time.perf_counter()
-        idx.search(q, k=10, mode=mode, filters=filters_for(i), timings=t)
+        t = idx.search(q, k=10, mode=mode, filters=filters_for(i)).timings
         ms = (time.perf_counter() - t0) * 1000
         total.append(ms)
         embed.append(t.embed_ms)
@@ -138,7 +139,7 @@ def hit_rate(idx: PolicyIndex, gold: list[dict], use_region: bool) -> str:
     for g in rows:
         f = Filters(regions=[g["region"]]) if use_region and g.get("region") else None
         ev = ws.sub("", g["evidence"])
-        if any(ev in ws.sub("", h.clause.text) for h in idx.search(g["question"], k=10, filters=f)):
+        if any(ev in ws.sub("", h.clause.text) for h in idx.search(g["question"], k=10, filters=f).hits):
             hits += 1
     return f"{hits}/{len(rows)}"
 
@@ -340,7 +341,7 @@ def bench_synthetic(
     batch = 5000  # under chromadb's max batch size (5461 here)
     for start in range(0, len(clauses), batch):
         part = clauses[start : start + batch]
-        metas = [_chroma_meta(c, docs[c.doc_id]) for c in part]
+        metas = [chroma_metadata(c, docs[c.doc_id]) for c in part]
         store.upsert([c.clause_id for c in part], vecs[start : start + len(part)], metas, batch=batch)
         if (start // batch) % 4 == 3:
             print(f"  chroma: {start + len(part)}/{len(clauses)} vectors, {time.perf_counter() - t0:.0f} s", flush=True)

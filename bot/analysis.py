@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from policybot.records import PolicyDocument
+from core.records import PolicyDocument
 
 # Facets a question can ask for; a question may ask for several ("谁牵头、什么时候完成").
 FACET_WORDS: dict[str, tuple[str, ...]] = {

@@ -11,15 +11,13 @@ from collections.abc import Callable
 from bot import extractive, grounding
 from bot.analysis import FACET_WORDS, Analysis, analyze
 from bot.extractive import REFUSAL, Evidence
-from policybot.records import Answer, Citation, Clause, PolicyDocument, ScoredClause
-from policybot.settings import Settings
-from vectorstore.search import Filters, PolicyIndex, SearchTimings
+from bot.llm import LLMAnswerer
+from core.records import STATUS_LABELS, STATUS_PHRASES, Answer, Citation, Clause, PolicyDocument, ScoredClause
+from core.retrieval import Filters, Retriever, SearchMode
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SUPPORT_THRESHOLD = 0.6  # share of the question's topic weight a clause must contain (tuned on the gold set)
-MULTI_REGION_THRESHOLD = 0.75
-ELIGIBILITY_THRESHOLD = 0.4
 YES_NO_ELIGIBILITY = re.compile(r"(能|可以|可不可以|能不能)(申请|申报|享受|参加|拿到?)吗?|符合(条件)?吗|算不算|够不够")
 NON_CHONGQING = ("北京", "上海", "天津", "成都", "四川", "贵州", "云南", "广东", "深圳", "广州", "杭州", "浙江",
                  "江苏", "南京", "武汉", "湖北", "湖南", "长沙", "西安", "陕西", "山东", "济南", "青岛", "福建",
@@ -29,17 +27,21 @@ FACET_STOP = {w for words in FACET_WORDS.values() for w in words} | {"牵头单�
 
 
 class PolicyBot:
-    def __init__(self, index: PolicyIndex, *, settings: Settings, llm: object | None = None) -> None:
+    def __init__(
+        self,
+        index: Retriever,
+        *,
+        settings: Settings,
+        llm: LLMAnswerer | None = None,
+        search_mode: SearchMode = "hybrid",
+    ) -> None:
         self.index = index
         self.settings = settings
+        self.tuning = settings.answer
         self._llm = llm
-        self.search_mode = "hybrid"  # the evaluation compares bm25 / dense / hybrid through this switch
+        self.search_mode = search_mode  # the evaluation compares bm25 / dense / hybrid retrieval
         self._units: list[str] = []  # lead unit names, longest first, of generation _units_gen
         self._units_gen: str | None = None
-        if self._llm is None and settings.llm_base_url:
-            from bot.llm import LLMAnswerer
-
-            self._llm = LLMAnswerer.from_settings(settings)
 
     @property
     def today(self) -> dt.date:
@@ -49,19 +51,28 @@ class PolicyBot:
         self.index.warm_up()
 
     # ------------------------------------------------------------------------------------------
-    def ask(self, question: str, *, history: list[str] | None = None, stream: Streamer | None = None) -> Answer:
-        t0 = time.perf_counter()
+    def understand(self, question: str, history: list[str] | None = None) -> Analysis:
         history = [h for h in (history or []) if h and h.strip()]
         docs = list(self.index.docs.values())
         a = analyze(question, history, docs)
         if history and not a.follow_up and not self._terms(a)[0]:
             # "配合单位是谁？" names no topic of its own: it continues the conversation
             a = analyze(question, history, docs, force_follow_up=True)
+        return a
+
+    def retrieve(self, question: str, *, history: list[str] | None = None, k: int = 10) -> list[ScoredClause]:
+        """The clauses `ask` would consider for this question, best first (for evaluation and staff)."""
+        a = self.understand(question, history)
+        return self.index.search(a.effective_question, k=k, filters=self._filters(a), mode=self.search_mode).hits
+
+    def ask(self, question: str, *, history: list[str] | None = None, stream: Streamer | None = None) -> Answer:
+        t0 = time.perf_counter()
+        a = self.understand(question, history)
         ans = self._answer(a)
         ans.question = question
         ans.intent = a.intent
         if self._llm is not None and not ans.refused and a.intent not in ("metadata", "validity"):
-            ans = self._llm.improve(  # type: ignore[attr-defined]
+            ans = self._llm.improve(
                 a, ans, self._evidence_clauses(ans), docs=self.index.docs, stream=stream
             )
         elif stream is not None:
@@ -86,10 +97,9 @@ class PolicyBot:
                 return listed
         filters = self._filters(a)
         timings: dict[str, float] = {}
-        st = SearchTimings()
         t = time.perf_counter()
-        hits = self.index.search(a.effective_question, k=12, filters=filters, timings=st,
-                                 mode=self.search_mode)  # type: ignore[arg-type]
+        found = self.index.search(a.effective_question, k=self.tuning.hits, filters=filters, mode=self.search_mode)
+        hits, st = found.hits, found.timings
         timings.update(embed_ms=st.embed_ms, bm25_ms=st.bm25_ms, dense_ms=st.dense_ms,
                        retrieve_ms=(time.perf_counter() - t) * 1000)
         t = time.perf_counter()
@@ -111,13 +121,13 @@ class PolicyBot:
         return None
 
     def _terms(self, a: Analysis) -> tuple[list[str], dict[str, float]]:
-        tok = self.index.lexical.tokenizer
+        tok = self.index.tokenize
         region_words = {n for d in self.index.docs.values() for n in (d.region or "", (d.region or "")[:-1])}
         region_words |= FACET_STOP
         terms = grounding.content_terms(tok(a.question), extra_stop=region_words)
         if a.follow_up and len(terms) == 0:
             terms = grounding.content_terms(tok(a.history_terms), extra_stop=region_words)
-        weights = grounding.idf_weights(self.index.lexical.bm25, terms, len(self.index.clauses))
+        weights = self.index.term_weights(terms)
         return terms, weights
 
     def _facet_ok(self, a: Analysis, c: Clause, quote: str) -> bool:
@@ -163,10 +173,10 @@ class PolicyBot:
             if a.intent == "target":
                 rank_score += self._target_bonus(a, h.clause, quote)
             scored.append((rank_score, rank, Evidence(h.clause, doc, quote, cov)))
-        threshold = SUPPORT_THRESHOLD
+        threshold = self.tuning.support_threshold
         if YES_NO_ELIGIBILITY.search(a.question):
             # "专科学历的能申请吗？": the asker's own situation is not in the text; the conditions are
-            threshold = ELIGIBILITY_THRESHOLD
+            threshold = self.tuning.eligibility_threshold
         supported = [x for x in scored if x[2].coverage >= threshold]
         if not supported:
             return self._refuse(a, hits, reason="no clause supports an answer")
@@ -178,9 +188,9 @@ class PolicyBot:
             per_region: dict[str, Evidence] = {}
             for _, _, ev in supported:
                 r = ev.doc.region or ""
-                if r not in per_region and ev.coverage >= MULTI_REGION_THRESHOLD:
+                if r not in per_region and ev.coverage >= self.tuning.multi_region_threshold:
                     per_region[r] = ev
-            if len(per_region) > 1 and best.coverage >= MULTI_REGION_THRESHOLD:
+            if len(per_region) > 1 and best.coverage >= self.tuning.multi_region_threshold:
                 chosen = list(per_region.values())
                 multi = True
         if not multi and a.list_mode:
@@ -252,7 +262,7 @@ class PolicyBot:
         cands = [d for d in docs.values() if a.regions and d.region in a.regions]
         if len(cands) == 1:
             return cands[0]
-        hits = self.index.search(a.effective_question, k=5, filters=self._filters(a))
+        hits = self.index.search(a.effective_question, k=5, filters=self._filters(a)).hits
         if hits and hits[0].document and (not cands or hits[0].document in cands):
             return hits[0].document
         return None
@@ -284,7 +294,7 @@ class PolicyBot:
 
     def _validity_answer(self, a: Analysis, doc: PolicyDocument, clauses: list[Clause],
                          notice: Clause | None) -> Answer | None:
-        status = {"effective": "现行有效", "expired": "执行期已结束", "draft": "征求意见稿，尚未正式印发"}[doc.status]
+        status = STATUS_PHRASES[doc.status]
         period_pat = re.compile(r"实施期限|有效期|规划期|执行期|至\d{4}年\d{1,2}月\d{1,2}日止")
         draft_pat = re.compile(r"征求意见稿|送审稿|草案")
         pat = period_pat
@@ -314,7 +324,7 @@ class PolicyBot:
         rows = []
         cites: list[Citation] = []
         for n, d in enumerate(sorted(self.index.docs.values(), key=lambda d: d.region or ""), start=1):
-            status = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿"}[d.status]
+            status = STATUS_LABELS[d.status]
             rows.append(f"{n}. 《{d.title}》（{d.region or '—'}，{d.doc_number or '无文号'}，{status}）")
         return Answer(question=a.question, answer="现有政策文件：\n" + "\n".join(rows), citations=cites,
                       intent=a.intent)

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from bot.analysis import Analysis
 from bot.grounding import best_sentences, sentences
-from ingest.normalize import norm
-from ingest.structure import TABLE_HEADER_PREFIX
-from policybot.records import Citation, Clause, PolicyDocument
+from core.records import STATUS_PHRASES, TABLE_HEADER_PREFIX, Citation, Clause, PolicyDocument
+from core.text import norm
 
 REFUSAL = "抱歉，现有政策文件中没有找到能回答这个问题的依据。"
 
@@ -192,8 +191,7 @@ def metadata_answer(
         facts.append(f"印发日期：{date}")
     if doc.period:
         facts.append(f"期限：{doc.period}年")
-    status = {"effective": "现行有效", "expired": "执行期已结束", "draft": "征求意见稿，尚未正式印发"}[doc.status]
-    facts.append(f"状态：{status}")
+    facts.append(f"状态：{STATUS_PHRASES[doc.status]}")
     cites = []
     for cl in (notice, signature):
         if cl is not None:

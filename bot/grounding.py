@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable
 
-from ingest.normalize import norm
-
-__all__ = ["norm"]
-from policybot.records import Clause, PolicyDocument
+from core.records import Clause, PolicyDocument
+from core.text import norm
 
 # Words enterprises type that carry no topic: dropped before judging whether a clause answers.
 FILLER = set(
@@ -54,19 +51,6 @@ def content_terms(tokens: Iterable[str], extra_stop: Iterable[str] = ()) -> list
         out.append(t)
     return out
 
-
-def idf_weights(bm25: object, terms: list[str], n_docs: int) -> dict[str, float]:
-    vocab = getattr(bm25, "vocab_dict", None) or {}
-    scores = getattr(bm25, "scores", None) or {}
-    indptr = scores.get("indptr") if isinstance(scores, dict) else None
-    weights = {}
-    for t in terms:
-        tid = vocab.get(t)
-        df = 0
-        if tid is not None and indptr is not None and tid + 1 < len(indptr):
-            df = int(indptr[tid + 1] - indptr[tid])
-        weights[t] = math.log(1 + (n_docs + 1) / (df + 0.5))
-    return weights
 
 
 def clause_context(c: Clause, doc: PolicyDocument | None) -> str:

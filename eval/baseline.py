@@ -9,21 +9,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from core.settings import Settings
 from eval.metrics import GoldItem, facts_present, flat, percentile
 from ingest.loaders import load_file
-from policybot.settings import Settings
+from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, open_chroma, text_key
+from vectorstore.embeddings import NamedEmbeddings
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_baseline(items: list[GoldItem], settings: Settings, k: int = 10) -> dict[str, Any]:
-    from policybot.services import get_embeddings
-    from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, open_chroma, text_key
-
-    emb = get_embeddings(settings)
+def run_baseline(items: list[GoldItem], settings: Settings, emb: NamedEmbeddings, k: int = 10) -> dict[str, Any]:
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=500, chunk_overlap=50, separators=["\n\n", "\n", "。", "；", "，", ""]
     )
@@ -42,8 +41,6 @@ def run_baseline(items: list[GoldItem], settings: Settings, k: int = 10) -> dict
         have.update(new)
         if cache:
             cache.put_many(new)
-    import numpy as np
-
     mat = np.vstack([have[key] for key in keys])
     with tempfile.TemporaryDirectory() as tmp:
         store = ChromaStore(open_chroma(Path(tmp)), model=emb.name, dim=emb.dim, collection="naive_chunks")

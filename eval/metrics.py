@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from policybot.records import Answer, Clause
+from core.records import Answer, Clause
 
 
 def flat(s: str) -> str:

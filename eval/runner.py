@@ -7,17 +7,29 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on servers or in CI
+import matplotlib.pyplot as plt
+
+from bot.chat import PolicyBot
+from core.retrieval import Retriever, SearchMode
+from core.settings import Settings
+from eval.baseline import run_baseline
 from eval.metrics import GoldItem, Scored, evidence_rank, load_gold, per_type, score_answer, summarize
-from policybot.settings import Settings
+from indexing.service import IngestReport
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_GOLD = ROOT / "eval" / "gold"
 SAMPLE_CORPUS = ROOT / "data" / "policies"
-MODES = ("hybrid", "bm25", "dense")
+MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "dense")
+BotFactory = Callable[..., PolicyBot]  # (settings, index, *, search_mode) → bot
+Ingest = Callable[..., IngestReport]  # (paths, *, settings) → report
 
 
 def gold_files(args: argparse.Namespace) -> list[Path]:
@@ -26,11 +38,7 @@ def gold_files(args: argparse.Namespace) -> list[Path]:
     return sorted(DEFAULT_GOLD.glob("*.jsonl"))
 
 
-def run_mode(bot: Any, items: list[GoldItem], mode: str) -> list[Scored]:
-    from bot.analysis import analyze
-
-    bot.search_mode = mode
-    index = bot.index
+def run_mode(bot: PolicyBot, index: Retriever, items: list[GoldItem]) -> list[Scored]:
     by_id = {c.clause_id: c for c in index.clauses}
     source_files = {d.doc_id: d.source_file for d in index.docs.values()}
     rows = []
@@ -40,18 +48,14 @@ def run_mode(bot: Any, items: list[GoldItem], mode: str) -> list[Scored]:
         ms = (time.perf_counter() - t) * 1000
         rank = None
         if it.answerable and it.evidence:
-            a = analyze(it.question, it.history, list(index.docs.values()))
-            hits = index.search(a.effective_question, k=10, filters=bot._filters(a), mode=mode)
+            hits = bot.retrieve(it.question, history=it.history, k=10)
             rank = evidence_rank([h.clause.clause_id for h in hits], by_id, it.evidence)
         rows.append(score_answer(it, ans, by_id, source_files, rank, ms))
-    bot.search_mode = "hybrid"
     return rows
 
 
-def ensure_index(settings: Settings) -> None:
-    from policybot.services import ingest_paths
-
-    report = ingest_paths([SAMPLE_CORPUS], settings=settings)
+def ensure_index(settings: Settings, ingest: Ingest) -> None:
+    report = ingest([SAMPLE_CORPUS], settings=settings)
     if report.failed:
         raise SystemExit(f"sample corpus failed to ingest: {report.failed}")
 
@@ -100,11 +104,6 @@ def write_report(report_dir: Path, results: dict[str, Any]) -> None:
 
 
 def chart(path: Path, modes: dict[str, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     types = list(modes["hybrid"]["per_type"].keys())
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(1, len(modes))
@@ -122,24 +121,21 @@ def chart(path: Path, modes: dict[str, Any]) -> None:
     plt.close(fig)
 
 
-def main(args: argparse.Namespace, settings: Settings) -> int:
-    from policybot.services import make_bot
-
+def main(args: argparse.Namespace, settings: Settings, *, make_bot: BotFactory, ingest: Ingest) -> int:
     items = load_gold(gold_files(args))
-    ensure_index(settings)
+    ensure_index(settings, ingest)
     bot = make_bot(settings)
     bot.warm_up()
-    results: dict[str, Any] = {"questions": len(items), "clauses": len(bot.index.clauses),
-                               "documents": len(bot.index.docs), "modes": {}}
+    index = bot.index
+    results: dict[str, Any] = {"questions": len(items), "clauses": len(index.clauses),
+                               "documents": len(index.docs), "modes": {}}
     for mode in MODES:
-        rows = run_mode(bot, items, mode)
+        rows = run_mode(make_bot(settings, index, search_mode=mode), index, items)
         results["modes"][mode] = {"summary": summarize(rows), "per_type": per_type(rows)}
         if mode == "hybrid":
             results["failures"] = failures_md(rows)
     if not getattr(args, "no_baseline", False):
-        from eval.baseline import run_baseline
-
-        results["modes"]["naive_rag"] = run_baseline(items, settings)
+        results["modes"]["naive_rag"] = run_baseline(items, settings, index.embeddings)
     report_dir = Path(args.report) if getattr(args, "report", None) else settings.index_dir / "eval-report"
     write_report(report_dir, results)
     s = results["modes"]["hybrid"]["summary"]

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from policybot.records import Amount, Contact, Deadline, Target
+from core.records import Amount, Contact, Deadline, Target
 
 LEAD_LABELS = ("牵头单位", "牵头部门")
 RESP_LABELS = ("责任单位", "责任部门", "配合单位", "配合部门")

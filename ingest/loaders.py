@@ -27,6 +27,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pypdf.errors import DependencyError
 
+from core.errors import LoadError
+
 log = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".htm", ".md")
@@ -53,10 +55,6 @@ _MD_UNDER = re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")  # CommonMark: in
 
 
 _BINARY = "二进制内容 / binary content: this does not look like a text file"
-
-
-class LoadError(Exception):
-    """A file a user gave us cannot be read; str(e) is the reason shown to them (Chinese and English)."""
 
 
 @dataclass(frozen=True)

@@ -90,16 +90,6 @@ def find_valid_until(text: str) -> str | None:
     return _iso(*m.groups()) if m else None
 
 
-def document_status(*, draft: bool, period_end: int | None, valid_until: str | None, today: dt.date) -> str:
-    if draft:
-        return "draft"
-    end = dt.date.fromisoformat(valid_until) if valid_until else None
-    if end is None and period_end:
-        end = dt.date(period_end, 12, 31)
-    if end and end < today:
-        return "expired"
-    return "effective"
-
 
 def title_from(parsed: ParsedText) -> tuple[str, bool]:
     """(readable title, is draft). Lines broken by layout are re-joined."""

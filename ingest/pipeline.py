@@ -8,10 +8,11 @@ import logging
 import re
 from pathlib import Path
 
+from core.errors import LoadError
+from core.records import Clause, PolicyDocument, content_hash, document_status
 from ingest import fields, metadata
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
-from policybot.records import Clause, PolicyDocument, content_hash
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
@@ -110,7 +111,7 @@ def parse_document(
         period_start=p_start,
         period_end=p_end or (int(valid_until[:4]) if valid_until else None),
         valid_until=valid_until,
-        status=metadata.document_status(  # type: ignore[arg-type]
+        status=document_status(
             draft=draft, period_end=p_end, valid_until=valid_until, today=today
         ),
         source_path=str(path),
@@ -120,8 +121,6 @@ def parse_document(
     clauses = build_clauses(doc_id, parsed.blocks, max_chars=max_clause_chars, today=today)
     doc.clause_count = len(clauses)
     if not clauses:
-        from ingest.loaders import LoadError
-
         raise LoadError("no policy text found in the file")
     log.info("parsed %s: %d clauses", path.name, len(clauses))
     return doc, clauses

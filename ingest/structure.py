@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.records import TABLE_HEADER_PREFIX
 from ingest.normalize import DEBRIS, ends_sentence
 
 _CN_NUM = "一二三四五六七八九十"
@@ -20,7 +21,6 @@ HEADING_RES: list[tuple[int, re.Pattern[str]]] = [
     (4, re.compile(r"^[（(]\s*[0-9０-９]{1,2}\s*[）)]")),
 ]
 BOX_RE = re.compile(r"^专栏\s*[0-9０-９]+")
-TABLE_HEADER_PREFIX = "表头："
 _FOOTER_RE = re.compile(r"^\s*抄送\s*[：:]")
 _PRINTED_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*印发\s*$")
 _DATE_LINE_RE = re.compile(r"^\s*\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*$")

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from policybot.settings import Settings, get_settings
+from tqdm import tqdm
+
+from core.errors import IndexLocked
+from core.records import STATUS_LABELS, PolicyDocument
+from core.retrieval import Filters
+from core.settings import Settings, get_settings
+from policybot import wiring
 
 log = logging.getLogger("policybot")
 
@@ -28,11 +34,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from policybot.services import ingest_paths
-    from vectorstore.writer import IndexLocked
-
     s = _settings(args)
     bars: dict[str, tqdm] = {}
 
@@ -47,7 +48,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        report = ingest_paths([Path(p) for p in args.paths], settings=s, progress=progress)
+        report = wiring.ingest_paths([Path(p) for p in args.paths], settings=s, progress=progress)
     except IndexLocked as e:
         print(f"错误：{e}", file=sys.stderr)
         return 3
@@ -81,58 +82,51 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    from policybot.services import open_index
-
-    idx = open_index(_settings(args), with_embeddings=False)
+    idx = wiring.open_index(_settings(args), with_embeddings=False)
     docs = sorted(idx.docs.values(), key=lambda d: (d.region or "", d.issued_on or ""))
     rows = [d.catalog_json() for d in docs]
     if args.json:
         _out(rows)
         return 0
-    status_cn = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿"}
     for r in rows:
         print(
             f"{r['title']}\n  文号：{r['doc_number'] or '—'}  发文：{r['issuer'] or '—'}  "
             f"日期：{r['issued_on'] or '—'}  地区：{r['region'] or '—'}  期限：{r['period'] or '—'}  "
-            f"状态：{status_cn[r['status']]}  条款：{r['clause_count']}"
+            f"状态：{STATUS_LABELS[r['status']]}  条款：{r['clause_count']}"
         )
     return 0
 
 
-def _filters(args: argparse.Namespace, idx: Any) -> Any:
-    from vectorstore.search import Filters
-
+def _filters(args: argparse.Namespace, docs: dict[str, PolicyDocument]) -> Filters:
     doc_ids = None
     if args.doc:
         doc_ids = [
             d.doc_id
-            for d in idx.docs.values()
+            for d in docs.values()
             if args.doc in (d.doc_id, d.doc_number, d.source_file) or args.doc in d.title
         ]
     regions = [args.region] if args.region else None
     if regions:
-        known = {d.region for d in idx.docs.values() if d.region}
+        known = {d.region for d in docs.values() if d.region}
         regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
     return Filters(regions=regions, doc_ids=doc_ids, kinds=[args.kind] if args.kind else None)
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from policybot.services import open_index
-
-    idx = open_index(_settings(args))
-    filters = _filters(args, idx)
+    idx = wiring.open_index(_settings(args))
+    filters = _filters(args, idx.docs)
     if args.jsonl:
         for line in sys.stdin:
             if not line.strip():
                 continue
             q = json.loads(line)
-            hits = idx.search(q["query"], k=args.k, filters=filters)
+            hits = idx.search(q["query"], k=args.k, filters=filters).hits
             _out([h.to_json() for h in hits])
         return 0
     if not args.query:
         print("请给出检索词，或使用 --jsonl", file=sys.stderr)
         return 2
-    hits = idx.search(args.query, k=args.k, filters=filters)
+    hits = idx.search(args.query, k=args.k, filters=filters).hits
     if args.json:
         _out([h.to_json() for h in hits])
         return 0
@@ -147,9 +141,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from policybot.services import make_bot
-
-    bot = make_bot(_settings(args))
+    bot = wiring.make_bot(_settings(args))
     if args.jsonl:
         for line in sys.stdin:
             if not line.strip():
@@ -170,18 +162,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from eval.runner import main as eval_main
+    # matplotlib and the evaluation are loaded by this command only: other commands start faster
+    from eval import runner as eval_runner
 
-    return eval_main(args, _settings(args))
+    return eval_runner.main(args, _settings(args), make_bot=wiring.make_bot, ingest=wiring.ingest_paths)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app import serve
+    # the web stack (gradio, ~3 s to import) is loaded by this command only
+    from policybot import web
 
     s = _settings(args)
     host, port = args.host or s.host, args.port or s.port
     print(f"policybot: 政策问答 http://{host}:{port}/  窗口查询 http://{host}:{port}/staff/", file=sys.stderr)
-    serve(s, host=host, port=port)
+    web.serve(s, host=host, port=port)
     return 0
 
 

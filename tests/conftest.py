@@ -35,7 +35,7 @@ def _llm_configured() -> bool:
 
 @pytest.fixture(scope="session")
 def settings_factory():
-    from policybot.settings import Settings
+    from core.settings import Settings
 
     def make(index_dir: Path, **kw: object) -> Settings:
         import datetime as dt
@@ -48,7 +48,7 @@ def settings_factory():
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, settings_factory) -> Path:
     """The five sample documents, ingested once with the real embedder, Chroma and jieba."""
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     root = tmp_path_factory.mktemp("sample")
     corpus = root / "policies"
@@ -67,13 +67,13 @@ def sample_index_dir(tmp_path_factory: pytest.TempPathFactory, settings_factory)
 
 @pytest.fixture(scope="session")
 def sample_index(sample_index_dir: Path, settings_factory):
-    from policybot.services import open_index
+    from policybot.wiring import open_index
 
     return open_index(settings_factory(sample_index_dir))
 
 
 @pytest.fixture(scope="session")
 def sample_bot(sample_index, settings_factory, sample_index_dir: Path):
-    from policybot.services import make_bot
+    from policybot.wiring import make_bot
 
     return make_bot(settings_factory(sample_index_dir), index=sample_index)

@@ -50,7 +50,9 @@ def shared_live_app(request: pytest.FixtureRequest, sample_index_dir: Path, sett
         return _live
     import uvicorn
 
-    from app import build_app, server_config
+    from policybot.web import app_state
+    from policybot.wiring import build
+    from webapp.server import build_app, server_config
 
     root = tmp_path_factory.mktemp("live-app")
     index_dir = root / "index"
@@ -60,7 +62,7 @@ def shared_live_app(request: pytest.FixtureRequest, sample_index_dir: Path, sett
     port = _free_port()
     settings = settings_factory(index_dir, host="127.0.0.1", port=port,
                                 staff_users=f"{STAFF_USER}:{STAFF_PASSWORD}")
-    app = build_app(settings, runtime_dir=runtime_dir)
+    app = build_app(app_state(build(settings), runtime_dir))
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, name="live-app", daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.extractive import REFUSAL
-from policybot.records import Answer
+from core.records import Answer
 
 pytestmark = pytest.mark.slow
 

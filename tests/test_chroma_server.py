@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.procs import stop
+from core.retrieval import Filters
+from tests.procs import running_chroma
 from vectorstore.dense import copy_vector_cache
-from vectorstore.search import Filters
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "data" / "policies"
@@ -22,59 +18,17 @@ FENGJIE_2026 = "fengjie-2026-software-info-industry-action-plan.txt"
 JIULONGPO = "jiulongpo-mantianxing-software-plan-draft.txt"
 pytestmark = [pytest.mark.chroma_server, pytest.mark.slow]
 
-CHROMA = Path(sys.executable).with_name("chroma")  # console script of the chromadb package
 QUERIES = ("软信企业 奖励 补助", "5G基站 千兆光网 建设", "新增软信从业人员", "数据开放", "人工智能 智能体 应用场景")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_heartbeat(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60.0) -> None:
-    import chromadb
-    import httpx
-    from chromadb.config import Settings as ChromaSettings
-
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            client = chromadb.HttpClient(
-                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
-            )
-            client.heartbeat()
-            return
-        except (ValueError, httpx.HTTPError, ConnectionError):  # not listening yet
-            if time.monotonic() > deadline:
-                pytest.fail(f"no heartbeat from chroma on port {port} after {timeout}s")
-            time.sleep(0.2)
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
-    if not CHROMA.exists():
-        pytest.skip(f"no chroma console script at {CHROMA}")
-    port = free_port()
-    log = tmp_path / "chroma-server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    try:
-        wait_for_heartbeat(port, proc, log)
+    with running_chroma(tmp_path) as port:
         yield port
-    finally:
-        stop(proc, timeout=15)
 
 
 def test_server_mode_matches_embedded_client(tmp_path: Path, chroma_server: int, settings_factory) -> None:
-    from policybot.services import ingest_paths, open_index
+    from policybot.wiring import ingest_paths, open_index
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -99,14 +53,14 @@ def test_server_mode_matches_embedded_client(tmp_path: Path, chroma_server: int,
     assert remote_idx.store.ids() == set(remote_idx.by_id) == set(local_idx.by_id)
     for q in QUERIES:
         for mode in ("hybrid", "dense"):
-            want = [h.clause.clause_id for h in local_idx.search(q, k=3, mode=mode)]
-            got = [h.clause.clause_id for h in remote_idx.search(q, k=3, mode=mode)]
+            want = [h.clause.clause_id for h in local_idx.search(q, k=3, mode=mode).hits]
+            got = [h.clause.clause_id for h in remote_idx.search(q, k=3, mode=mode).hits]
             assert got == want, f"{mode} top-3 for {q!r}"
 
     # metadata filters travel to the server as `where`
-    hits = remote_idx.search("软信企业 奖励", k=10, filters=Filters(regions=["奉节县"]), mode="dense")
+    hits = remote_idx.search("软信企业 奖励", k=10, filters=Filters(regions=["奉节县"]), mode="dense").hits
     assert hits and {h.document.region for h in hits if h.document} == {"奉节县"}
-    hits = remote_idx.search("星创天地", k=10, filters=Filters(kinds=["task_row"]), mode="dense")
+    hits = remote_idx.search("星创天地", k=10, filters=Filters(kinds=["task_row"]), mode="dense").hits
     assert all(h.clause.kind == "task_row" for h in hits)
 
     # incremental removal deletes the vectors on the server as well

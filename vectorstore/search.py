@@ -1,57 +1,33 @@
-"""The reader side of the index: catalog, clauses, BM25 and Chroma behind one hybrid search."""
+"""The reader side of the index: catalog, clauses, BM25 and Chroma behind one hybrid search.
+
+`PolicyIndex` is the local implementation of core.retrieval.Retriever (vectors in embedded Chroma or
+on a Chroma server); the bot, the web app and the evaluation see it only through that protocol.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from ingest.metadata import document_status
-from policybot.records import Clause, PolicyDocument, ScoredClause
+from core.records import Clause, PolicyDocument, ScoredClause, document_status
+from core.retrieval import Filters, SearchMode, SearchResult, SearchTimings
+from core.settings import RetrievalTuning
 from vectorstore import catalog
 from vectorstore.dense import ChromaStore, collection_name, forget_chroma, open_chroma
 from vectorstore.embeddings import NamedEmbeddings
 from vectorstore.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
-SearchMode = Literal["bm25", "dense", "hybrid"]
-
-# Weighted reciprocal-rank fusion, chosen on the gold set (see README, "Retrieval").
-RRF_K = 5
-BM25_WEIGHT = 1.0
-DENSE_WEIGHT = 0.5
-
-
-@dataclass
-class Filters:
-    regions: list[str] | None = None
-    doc_ids: list[str] | None = None
-    kinds: list[str] | None = None
-    statuses: list[str] | None = None
-    lead_unit: str | None = None
-    deadline_year: int | None = None
-
-    def is_empty(self) -> bool:
-        return not any(
-            (self.regions, self.doc_ids, self.kinds, self.statuses, self.lead_unit, self.deadline_year)
-        )
-
-
-@dataclass
-class SearchTimings:
-    embed_ms: float = 0.0
-    bm25_ms: float = 0.0
-    dense_ms: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 class PolicyIndex:
@@ -65,9 +41,11 @@ class PolicyIndex:
         chroma_host: str | None = None,
         chroma_port: int = 8000,
         today: dt.date | None = None,
+        tuning: RetrievalTuning | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.today = today
+        self.tuning = tuning or RetrievalTuning()
         self._embeddings = embeddings
         self._chroma_host = chroma_host
         self._chroma_port = chroma_port
@@ -85,7 +63,7 @@ class PolicyIndex:
         if self.today is not None:
             for d in gen.docs.values():
                 # a period that ended since the last ingest makes the document expired today
-                d.status = document_status(  # type: ignore[assignment]
+                d.status = document_status(
                     draft=d.status == "draft", period_end=d.period_end, valid_until=d.valid_until, today=self.today
                 )
         self.docs: dict[str, PolicyDocument] = gen.docs
@@ -198,47 +176,53 @@ class PolicyIndex:
         return out
 
     def search(
-        self,
-        query: str,
-        *,
-        k: int = 10,
-        filters: Filters | None = None,
-        mode: SearchMode = "hybrid",
-        timings: SearchTimings | None = None,
-        pool: int = 50,
-    ) -> list[ScoredClause]:
-        timings = timings or SearchTimings()
+        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: SearchMode = "hybrid"
+    ) -> SearchResult:
+        t0 = time.perf_counter()
+        result = SearchResult()
+        timings = result.timings
         if not self.clauses or not query.strip():
-            return []
+            return result
         mask = self.mask(filters)
         if mask is not None and not mask.any():
-            return []
+            return result
+        tune = self.tuning
         fused: dict[int, float] = {}
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
-            bm = self.bm25_ranking(query, mask=mask, n=pool)
+            bm = self.bm25_ranking(query, mask=mask, n=tune.pool)
             timings.bm25_ms += (time.perf_counter() - t) * 1000
             if mode == "bm25":
                 fused = {i: s for i, s in bm}
             else:
                 for rank, (i, _) in enumerate(bm):
-                    fused[i] = fused.get(i, 0.0) + BM25_WEIGHT / (RRF_K + rank + 1)
+                    fused[i] = fused.get(i, 0.0) + tune.bm25_weight / (tune.rrf_k + rank + 1)
         if mode in ("dense", "hybrid"):
-            dn = self.dense_ranking(query, filters=filters, mask=mask, n=pool, timings=timings)
+            dn = self.dense_ranking(query, filters=filters, mask=mask, n=tune.pool, timings=timings)
             if mode == "dense":
                 fused = {i: s for i, s in dn}
             else:
                 for rank, (i, _) in enumerate(dn):
-                    fused[i] = fused.get(i, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+                    fused[i] = fused.get(i, 0.0) + tune.dense_weight / (tune.rrf_k + rank + 1)
         ranked = sorted(fused.items(), key=lambda x: -x[1])[:k]
-        return [ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id)) for i, s in ranked]
+        result.hits = [ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id)) for i, s in ranked]
+        timings.total_ms = (time.perf_counter() - t0) * 1000
+        return result
 
-    def document(self, doc_id: str) -> PolicyDocument | None:
-        return self.docs.get(doc_id)
+    def matching(self, filters: Filters) -> list[Clause]:
+        m = self.mask(filters)
+        return list(self.clauses) if m is None else [c for i, c in enumerate(self.clauses) if m[i]]
 
     def clause(self, clause_id: str) -> Clause | None:
         i = self.by_id.get(clause_id)
         return self.clauses[i] if i is not None else None
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.lexical.tokenizer(text)
+
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
+        n = len(self.clauses)
+        return {t: math.log(1 + (n + 1) / (self.lexical.doc_freq(t) + 0.5)) for t in terms}
 
 
 class HybridRetriever(BaseRetriever):
@@ -252,7 +236,7 @@ class HybridRetriever(BaseRetriever):
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun
     ) -> list[Document]:
-        hits = self.index.search(query, k=self.k, filters=self.filters, mode=self.mode)
+        hits = self.index.search(query, k=self.k, filters=self.filters, mode=self.mode).hits
         return [
             Document(
                 page_content=h.clause.text,

@@ -1,4 +1,4 @@
-"""The HTTP API beside the UI: /api/ask, /api/search, /api/documents, /healthz (see DESIGN.md contracts)."""
+"""The HTTP API beside the UI: /api/ask, /api/search, /api/documents, /healthz (contracts: README, "HTTP API")."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from core.retrieval import Filters
 from webapp.state import AppState, QuestionError
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,6 @@ def build_router(state: AppState) -> APIRouter:
         deadline_year: int | None = None,
         k: int = Query(10, ge=1, le=50),
     ) -> list[dict[str, Any]]:
-        from vectorstore.search import Filters
-
         if not q.strip():
             raise HTTPException(422, "请给出检索词 q。")
         if len(q) > state.settings.max_question_chars:

@@ -7,11 +7,12 @@ import queue
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 
-from policybot.records import Answer, Clause, PolicyDocument
+from core.records import Answer, Clause, PolicyDocument
 from webapp import render
 from webapp.state import AppState, QuestionError
 
@@ -26,8 +27,24 @@ STREAM_CHUNK = 12  # characters per streamed update of an answer that arrived in
 STREAM_PAUSE_S = 0.015
 ASK_TIMEOUT_S = 180.0
 
-Turn = dict[str, Any]  # {"question", "history", "answer": Answer JSON}
-Message = dict[str, Any]
+Message = dict[str, Any]  # gradio's chat message: {"role", "content"}
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    question: str
+    history: list[str]  # the questions asked before this one, oldest first
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """What the chat page keeps per browser session: the turns answered so far."""
+
+    turns: list[ChatTurn] = field(default_factory=list)
+
+    def questions(self) -> list[str]:
+        return [t.question for t in self.turns]
 
 
 def _sources(state: AppState, ans: Answer) -> list[tuple[Clause | None, PolicyDocument | None]]:
@@ -45,26 +62,26 @@ class ChatHandlers:
         self._pool = ThreadPoolExecutor(max_workers=max(1, state.settings.concurrency_limit),
                                         thread_name_prefix="ask")
 
-    def respond(self, message: str, chat: list[Message] | None, turns: list[Turn] | None
-                ) -> Iterator[tuple[str, list[Message], list[Turn]]]:
+    def respond(self, message: str, chat: list[Message] | None, conv: Conversation | None
+                ) -> Iterator[tuple[str, list[Message], Conversation]]:
         chat = list(chat or [])
-        turns = list(turns or [])
+        conv = Conversation(list(conv.turns)) if conv else Conversation()
         try:
             q = self.state.check_question(message)
         except QuestionError as e:
             if e.status_code == 422:  # nothing typed: nothing to show
-                yield "", chat, turns
+                yield "", chat, conv
                 return
             shown = (message or "").strip()
             shown = shown[:80] + "…" if len(shown) > 80 else shown
             chat += [{"role": "user", "content": render.question_html(shown)},
                      {"role": "assistant", "content": render.notice_html(str(e))}]
-            yield message, chat, turns  # keep the text so the user can shorten it
+            yield message, chat, conv  # keep the text so the user can shorten it
             return
-        history = [t["question"] for t in turns]
+        history = conv.questions()
         chat += [{"role": "user", "content": render.question_html(q)},
                  {"role": "assistant", "content": render.streaming_html("")}]
-        yield "", chat, turns
+        yield "", chat, conv
 
         deltas: queue.Queue[str] = queue.Queue()
         fut = self._pool.submit(self.state.ask, q, history, deltas.put)
@@ -81,7 +98,7 @@ class ChatHandlers:
             for i in range(0, len(delta), STREAM_CHUNK):
                 shown_text += delta[i : i + STREAM_CHUNK]
                 chat[-1] = {"role": "assistant", "content": render.streaming_html(shown_text)}
-                yield "", chat, turns
+                yield "", chat, conv
                 if pause:
                     time.sleep(pause)
         try:
@@ -89,30 +106,30 @@ class ChatHandlers:
         except Exception:
             log.exception("answering failed")
             chat[-1] = {"role": "assistant", "content": render.notice_html("抱歉，系统暂时无法回答，请稍后再试。")}
-            yield "", chat, turns
+            yield "", chat, conv
             return
         # the final text replaces what was streamed: an LLM answer may be corrected by verification
         chat[-1] = {"role": "assistant", "content": render.answer_html(ans, _sources(self.state, ans))}
-        turns.append({"question": q, "history": history, "answer": ans.to_json()})
-        yield "", chat, turns
+        conv.turns.append(ChatTurn(q, history, ans))
+        yield "", chat, conv
 
-    def feedback(self, rating: str, comment: str, turns: list[Turn] | None) -> tuple[str, str]:
-        if not turns:
+    def feedback(self, rating: str, comment: str, conv: Conversation | None) -> tuple[str, str]:
+        if not conv or not conv.turns:
             return comment, "还没有可以评价的回答。"
-        last = turns[-1]
-        self.state.feedback.add(question=last["question"], history=last["history"], answer=last["answer"],
+        last = conv.turns[-1]
+        self.state.feedback.add(question=last.question, history=last.history, answer=last.answer.to_json(),
                                 rating="up" if rating == "up" else "down", comment=comment or "")
         return "", "感谢反馈！" + ("我们会改进这个回答。" if rating != "up" else "")
 
-    def feedback_up(self, comment: str, turns: list[Turn] | None) -> tuple[str, str]:
-        return self.feedback("up", comment, turns)
+    def feedback_up(self, comment: str, conv: Conversation | None) -> tuple[str, str]:
+        return self.feedback("up", comment, conv)
 
-    def feedback_down(self, comment: str, turns: list[Turn] | None) -> tuple[str, str]:
-        return self.feedback("down", comment, turns)
+    def feedback_down(self, comment: str, conv: Conversation | None) -> tuple[str, str]:
+        return self.feedback("down", comment, conv)
 
     @staticmethod
-    def new_conversation() -> tuple[list[Message], list[Turn], str, str]:
-        return [], [], "", ""
+    def new_conversation() -> tuple[list[Message], Conversation, str, str]:
+        return [], Conversation(), "", ""
 
 
 def build_chat_blocks(state: AppState) -> gr.Blocks:
@@ -122,7 +139,7 @@ def build_chat_blocks(state: AppState) -> gr.Blocks:
     with gr.Blocks(title="政策问答", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## 政策问答\n输入您的问题，回答摘自政策文件原文并附出处；请以文件原文为准。"
                     "　[工作人员入口](/staff/)")
-        turns = gr.State([])
+        conv = gr.State(Conversation())
         with gr.Tab("政策问答"):
             chat = gr.Chatbot(label="对话", height="62vh", min_height=420, elem_id="chat", feedback_options=None,
                               buttons=["copy"], placeholder="例如：某项任务由哪个单位牵头？奖励标准是多少？")
@@ -141,16 +158,16 @@ def build_chat_blocks(state: AppState) -> gr.Blocks:
                     down = gr.Button("👎 没帮助", size="sm")
                 fb_status = gr.Markdown()
 
-        ask_io: dict[str, Any] = {"fn": h.respond, "inputs": [msg, chat, turns], "outputs": [msg, chat, turns]}
+        ask_io: dict[str, Any] = {"fn": h.respond, "inputs": [msg, chat, conv], "outputs": [msg, chat, conv]}
         msg.submit(**ask_io, api_name="ask")
         send.click(**ask_io, api_visibility="private")
         for b, q in zip(example_buttons, EXAMPLES, strict=True):
             b.click(lambda q=q: q, None, msg, api_visibility="private", queue=False).then(
                 **ask_io, api_visibility="private")
-        new.click(h.new_conversation, None, [chat, turns, comment, fb_status], api_name="new_conversation")
-        chat.clear(lambda: [], None, turns, api_visibility="private")
-        up.click(h.feedback_up, [comment, turns], [comment, fb_status], api_name="feedback_up")
-        down.click(h.feedback_down, [comment, turns], [comment, fb_status], api_name="feedback_down")
+        new.click(h.new_conversation, None, [chat, conv, comment, fb_status], api_name="new_conversation")
+        chat.clear(Conversation, None, conv, api_visibility="private")
+        up.click(h.feedback_up, [comment, conv], [comment, fb_status], api_name="feedback_up")
+        down.click(h.feedback_down, [comment, conv], [comment, fb_status], api_name="feedback_down")
     demo.queue(max_size=state.settings.queue_max_size,
                default_concurrency_limit=state.settings.concurrency_limit)
     return demo

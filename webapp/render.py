@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from policybot.records import Answer, Citation, Clause, PolicyDocument
-from webapp.state import KIND_CN, STATUS_CN
+from core.records import KIND_LABELS, STATUS_LABELS, Answer, Citation, Clause, PolicyDocument
 
 _FOOTNOTE = re.compile(r"^\s*\[\d+\]\s*《")  # the bot's own "[1] 《title》 path" lines; the cards replace them
 
@@ -47,7 +46,7 @@ def _meta(doc: PolicyDocument) -> list[tuple[str, str]]:
         ("印发日期", doc.issued_on or "—"),
         ("地区", doc.region or "—"),
         ("期限", doc.period or "—"),
-        ("状态", STATUS_CN.get(doc.status, doc.status)),
+        ("状态", STATUS_LABELS.get(doc.status, doc.status)),
     ]
 
 
@@ -67,7 +66,7 @@ def _meta_line(doc: PolicyDocument | None, source_file: str) -> str:
 def citation_card(n: int, cite: Citation, clause: Clause | None, doc: PolicyDocument | None) -> str:
     status = ""
     if doc is not None and doc.status != "effective":
-        status = f' <span class="cc-status cc-{doc.status}">{escape(STATUS_CN.get(doc.status, doc.status))}</span>'
+        status = f' <span class="cc-status cc-{doc.status}">{escape(STATUS_LABELS.get(doc.status, doc.status))}</span>'
     full = text_html(clause.text) if clause else escape(cite.quote)
     fields = clause.field_summary() if clause is not None else []
     field_html = f'<div class="cc-fields">{escape("；".join(fields))}</div>' if fields else ""
@@ -100,7 +99,7 @@ def answer_html(ans: Answer, sources: list[tuple[Clause | None, PolicyDocument |
 
 def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) -> str:
     """The staff view of one clause: the full text, its extracted fields and the document's data."""
-    fields = [("条款位置", clause.label), ("类型", KIND_CN.get(clause.kind, clause.kind))]
+    fields = [("条款位置", clause.label), ("类型", KIND_LABELS.get(clause.kind, clause.kind))]
     if clause.lead_units:
         fields.append(("牵头单位", "、".join(clause.lead_units)))
     if clause.responsible_units:

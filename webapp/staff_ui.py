@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from policybot.records import Clause, PolicyDocument
+from core.records import KIND_LABELS, STATUS_LABELS, Clause, PolicyDocument
+from core.retrieval import Filters
 from webapp import render
-from webapp.state import KIND_CN, STATUS_CN, UPLOAD_SUFFIXES, AppState, UploadError, UploadResult
+from webapp.state import UPLOAD_SUFFIXES, AppState, UploadError, UploadResult
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,15 @@ CATALOG_HEADERS = ["标题", "文号", "地区", "期限", "状态", "条款数"
 EXPORT_HEADERS = ["序号", "文件", "文号", "条款位置", "类型", "条款原文", "牵头单位", "责任/配合单位",
                   "完成时限", "金额", "条款ID"]
 OVERDUE = "已逾期"
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """What the staff page keeps per browser session: the clause id behind each listed row, in row
+    order, so that a click on a row opens that clause."""
+
+    results: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
 
 
 def _units(units: list[str]) -> str:
@@ -81,9 +92,7 @@ class StaffHandlers:
     def year_choices(self) -> list[str]:
         return [ALL, *(str(y) for y in self.state.deadline_years())]
 
-    def _filters(self, region: str, doc_id: str, kind: str, lead_unit: str, year: str | int | None) -> Any:
-        from vectorstore.search import Filters
-
+    def _filters(self, region: str, doc_id: str, kind: str, lead_unit: str, year: str | int | None) -> Filters:
         return Filters(
             regions=[region] if region and region != ALL else None,
             doc_ids=[doc_id] if doc_id and doc_id != ALL else None,
@@ -92,8 +101,8 @@ class StaffHandlers:
             deadline_year=int(year) if year and str(year).isdigit() else None,
         )
 
-    def search(self, query: str, region: str, doc_id: str, kind: str, lead_unit: str, year: str | None
-               ) -> tuple[list[list[str]], list[str], str]:
+    def search(self, query: str, region: str, doc_id: str, kind: str, lead_unit: str, year: str | None,
+               view: StaffView | None = None) -> tuple[list[list[str]], StaffView, str]:
         filters = self._filters(region, doc_id, kind, lead_unit, year)
         hits = self.state.search(query, filters=filters, k=30)
         rows = [
@@ -105,9 +114,15 @@ class StaffHandlers:
             status = "请输入检索词，或选择筛选条件。"
         else:
             status = f"共 {len(rows)} 条结果。点击一行查看条款全文。" if rows else "没有找到匹配的条款。"
-        return rows, [h.clause.clause_id for h in hits], status
+        return rows, replace(view or StaffView(), results=[h.clause.clause_id for h in hits]), status
 
-    def select(self, ids: list[str], evt: gr.SelectData) -> tuple[str, str]:
+    def select_result(self, view: StaffView, evt: gr.SelectData) -> tuple[str, str]:
+        return self._select(view.results, evt)
+
+    def select_task(self, view: StaffView, evt: gr.SelectData) -> tuple[str, str]:
+        return self._select(view.tasks, evt)
+
+    def _select(self, ids: list[str], evt: gr.SelectData) -> tuple[str, str]:
         row = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         if not ids or row is None or row >= len(ids):
             return "", ""
@@ -120,7 +135,8 @@ class StaffHandlers:
         c, d = found
         return render.clause_detail_html(c, d, overdue=self.state.is_overdue(c)), copy_text(c, d)
 
-    def export_search(self, ids: list[str]) -> str | None:
+    def export_search(self, view: StaffView | None) -> str | None:
+        ids = view.results if view else []
         if not ids:
             gr.Warning("没有可导出的结果，请先检索。")
             return None
@@ -130,12 +146,13 @@ class StaffHandlers:
             if found is None:
                 continue
             c, d = found
-            rows.append([i, d.title, d.doc_number or "", c.label, KIND_CN.get(c.kind, c.kind), c.text,
+            rows.append([i, d.title, d.doc_number or "", c.label, KIND_LABELS.get(c.kind, c.kind), c.text,
                          _units(c.lead_units), _units(c.responsible_units), _deadline(c), _amounts(c), cid])
         return str(self.state.export_csv(EXPORT_HEADERS, rows, stem="search"))
 
     # ---- 任务清单 ------------------------------------------------------------------------------
-    def tasks(self, region: str, overdue_only: bool) -> tuple[list[list[str]], list[str], str]:
+    def tasks(self, region: str, overdue_only: bool, view: StaffView | None = None
+              ) -> tuple[list[list[str]], StaffView, str]:
         items = self.state.tasks(region=None if region in ("", ALL) else region, overdue_only=overdue_only)
         rows = [
             [d.title, d.region or "", c.label, c.text.split("\t")[0], _units(c.lead_units),
@@ -145,7 +162,7 @@ class StaffHandlers:
         n_late = sum(1 for *_, late in items if late)
         today = self.state.settings.today_date()
         status = f"共 {len(rows)} 项任务，其中已逾期 {n_late} 项（按 {today} 计）。"
-        return rows, [c.clause_id for c, _, _ in items], status
+        return rows, replace(view or StaffView(), tasks=[c.clause_id for c, _, _ in items]), status
 
     def export_tasks(self, region: str, overdue_only: bool) -> str:
         items = self.state.tasks(region=None if region in ("", ALL) else region, overdue_only=overdue_only)
@@ -158,7 +175,7 @@ class StaffHandlers:
     def catalog_table(self) -> list[list[Any]]:
         return [
             [d["title"], d["doc_number"] or "", d["region"] or "", d["period"] or "",
-             STATUS_CN.get(d["status"], d["status"]), d["clause_count"], d["issuer"] or "", d["issued_on"] or ""]
+             STATUS_LABELS.get(d["status"], d["status"]), d["clause_count"], d["issuer"] or "", d["issued_on"] or ""]
             for d in self.state.catalog()
         ]
 
@@ -191,7 +208,7 @@ class StaffHandlers:
 
 def build_staff_blocks(state: AppState) -> gr.Blocks:
     h = StaffHandlers(state)
-    kinds = [(ALL, ALL)] + [(v, k) for k, v in KIND_CN.items()]
+    kinds = [(ALL, ALL)] + [(v, k) for k, v in KIND_LABELS.items()]
     # delete_cache: uploads and CSV copies in gradio's cache are dropped after an hour
     with gr.Blocks(title="政策问答 · 工作人员", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown("## 政策问答 · 工作人员")
@@ -210,7 +227,7 @@ def build_staff_blocks(state: AppState) -> gr.Blocks:
             results = gr.Dataframe(headers=SEARCH_HEADERS, datatype="str", interactive=False, wrap=True,
                                    label="检索结果", max_height=420, elem_id="search-results",
                                    column_widths=["5%", "30%", "13%", "17%", "10%", "10%", "15%"])
-            result_ids = gr.State([])
+            view = gr.State(StaffView())
             with gr.Row():
                 with gr.Column(scale=3):
                     detail = gr.HTML(label="条款详情", elem_id="clause-detail")
@@ -230,7 +247,6 @@ def build_staff_blocks(state: AppState) -> gr.Blocks:
                 task_table = gr.Dataframe(headers=TASK_HEADERS, datatype="str", interactive=False, wrap=True,
                                           max_height=480, elem_id="task-list",
                                           column_widths=["14%", "7%", "14%", "27%", "10%", "12%", "9%", "7%"])
-                task_ids = gr.State([])
                 task_file = gr.File(label="任务清单 CSV", interactive=False, height=80)
         with gr.Tab("文件管理"):
             catalog = gr.Dataframe(headers=CATALOG_HEADERS, interactive=False, wrap=True, label="已入库文件",
@@ -251,15 +267,16 @@ def build_staff_blocks(state: AppState) -> gr.Blocks:
                     remove_status = gr.Markdown()
 
         filters = [query, region, doc, kind, lead, year]
-        search_io: dict[str, Any] = {"fn": h.search, "inputs": filters, "outputs": [results, result_ids, search_status]}
+        search_io: dict[str, Any] = {"fn": h.search, "inputs": [*filters, view],
+                                     "outputs": [results, view, search_status]}
         search_btn.click(**search_io, api_name="search")
         query.submit(**search_io, api_visibility="private")
-        results.select(h.select, [result_ids], [detail, copy_box], api_visibility="private")
+        results.select(h.select_result, [view], [detail, copy_box], api_visibility="private")
         gr.api(h.detail, api_name="clause_detail")  # the select event needs a click; clients ask by id
-        export_btn.click(h.export_search, [result_ids], export_file, api_name="export_csv")
-        task_btn.click(h.tasks, [task_region, overdue_only], [task_table, task_ids, task_status], api_name="tasks")
+        export_btn.click(h.export_search, [view], export_file, api_name="export_csv")
+        task_btn.click(h.tasks, [task_region, overdue_only, view], [task_table, view, task_status], api_name="tasks")
         task_export.click(h.export_tasks, [task_region, overdue_only], task_file, api_name="export_tasks")
-        task_table.select(h.select, [task_ids], [detail, copy_box], api_visibility="private")
+        task_table.select(h.select_task, [view], [detail, copy_box], api_visibility="private")
 
         refresh_outputs = [region, doc, year, task_region, remove_doc, catalog]
         # one ingest at a time: the index has a single writer
@@ -270,7 +287,7 @@ def build_staff_blocks(state: AppState) -> gr.Blocks:
                          concurrency_limit=1, concurrency_id="ingest").then(
             h.refresh_choices, None, refresh_outputs, api_visibility="private")
         demo.load(h.refresh_choices, None, refresh_outputs, api_visibility="private")
-        demo.load(h.tasks, [task_region, overdue_only], [task_table, task_ids, task_status],
+        demo.load(h.tasks, [task_region, overdue_only, view], [task_table, view, task_status],
                   api_visibility="private")
     demo.queue(max_size=state.settings.queue_max_size,
                default_concurrency_limit=state.settings.concurrency_limit)

@@ -18,22 +18,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from policybot.records import Answer, Clause, PolicyDocument, ScoredClause
-from policybot.settings import Settings
+from bot.chat import PolicyBot
+from core.errors import IndexLocked
+from core.records import Answer, Clause, PolicyDocument, ScoredClause
+from core.retrieval import Filters, LiveRetriever
+from core.settings import Settings
+from indexing.service import Indexer
 from webapp.feedback import FeedbackStore
 from webapp.privacy import for_log
-
-if TYPE_CHECKING:
-    from bot.chat import PolicyBot
-    from vectorstore.search import Filters, PolicyIndex
 
 log = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".md")
-STATUS_CN = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿"}
-KIND_CN = {"body": "正文", "task_row": "任务分解表", "box": "专栏", "table_row": "表格行", "target": "目标指标"}
 EXPORT_MAX_AGE_S = 3600  # exported CSVs are for immediate download; older ones are deleted
 LIST_LIMIT = 300  # rows shown when staff filter without a search word
 
@@ -111,10 +109,8 @@ def safe_filename(name: str) -> str:
 class AppState:
     """Loaded once at startup (models warmed), shared by every request."""
 
-    def __init__(self, settings: Settings, *, runtime_dir: Path, index: PolicyIndex | None = None,
-                 bot: PolicyBot | None = None) -> None:
-        from policybot.services import make_bot, open_index
-
+    def __init__(self, settings: Settings, *, runtime_dir: Path, index: LiveRetriever, bot: PolicyBot,
+                 indexer: Indexer) -> None:
         self.settings = settings
         self.index_dir = Path(settings.index_dir).resolve()
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -122,8 +118,9 @@ class AppState:
         self.upload_dir.mkdir(exist_ok=True)
         self.export_dir = runtime_dir / "exports"
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        self.index = index or open_index(settings)
-        self.bot = bot or make_bot(settings, index=self.index)
+        self.index = index
+        self.bot = bot
+        self.indexer = indexer
         self.feedback = FeedbackStore(self.index_dir / "feedback.sqlite")
         self.lock = ReadWriteLock()
         self._ingest_lock = threading.Lock()
@@ -143,7 +140,7 @@ class AppState:
                 log.info("index reloaded: generation %s", self.index.generation)
 
     @contextmanager
-    def reading(self) -> Iterator[PolicyIndex]:
+    def reading(self) -> Iterator[LiveRetriever]:
         self.ensure_current()
         with self.lock.read():
             yield self.index
@@ -212,10 +209,9 @@ class AppState:
         q = (query or "").strip()[: self.settings.max_question_chars]
         with self.reading() as idx:
             if q:
-                hits = idx.search(q, k=k, filters=filters)
+                hits = idx.search(q, k=k, filters=filters).hits
             elif filters is not None and not filters.is_empty():
-                m = idx.mask(filters)
-                chosen = [c for i, c in enumerate(idx.clauses) if m is not None and m[i]]
+                chosen = idx.matching(filters)
                 chosen.sort(key=lambda c: (idx.docs[c.doc_id].title, c.seq))
                 hits = [ScoredClause(c, 0.0, idx.docs.get(c.doc_id)) for c in chosen[:LIST_LIMIT]]
             else:
@@ -275,9 +271,6 @@ class AppState:
     def add_upload(self, src: Path, original_name: str,
                    progress: Callable[[str, int, int], None] | None = None) -> UploadResult:
         """Copy an uploaded file under <index>/uploads, ingest it, reload the index."""
-        from policybot.services import ingest_paths
-        from vectorstore.writer import IndexLocked
-
         name = safe_filename(original_name)
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
@@ -298,7 +291,7 @@ class AppState:
                 shutil.copy2(dest, backup)
             shutil.copyfile(src, dest)
             try:
-                report = ingest_paths([dest], settings=self.settings, progress=progress)
+                report = self.indexer.ingest([dest], progress=progress)
             except IndexLocked:
                 self._restore(dest, backup)
                 raise UploadError("另一个入库任务正在写入索引，请稍后再试。") from None
@@ -332,16 +325,13 @@ class AppState:
             dest.unlink(missing_ok=True)
 
     def remove_document(self, doc_id: str) -> str:
-        from policybot.services import ingest_paths
-        from vectorstore.writer import IndexLocked
-
         with self.reading() as idx:
             doc = idx.docs.get(doc_id)
         if doc is None:
             raise UploadError("没有找到这份文件，可能已被移除。")
         with self._ingest_lock:
             try:
-                ingest_paths([], settings=self.settings, remove_doc_ids=[doc_id])
+                self.indexer.ingest([], remove_doc_ids=[doc_id])
             except IndexLocked:
                 raise UploadError("另一个入库任务正在写入索引，请稍后再试。") from None
             self.reload()

@@ -1,19 +1,51 @@
-"""The typed records that flow through every layer: ingest → index → bot → app/eval.
+"""The typed records that flow through every floor: ingest → index → bot → entry points.
 
-This module imports nothing from the project so that every layer can depend on it.
+Floor 1: this package imports nothing from the project, so that every other floor can depend on it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Status = Literal["effective", "expired", "draft"]
+Status = Literal["effective", "expired", "draft", "not_yet"]
 ClauseKind = Literal["body", "task_row", "box", "table_row", "target"]
 Mode = Literal["extractive", "llm"]
 
+# The one place status names become words: short labels for lists and badges, phrases for answers.
+STATUS_LABELS: dict[str, str] = {"effective": "有效", "expired": "已到期", "draft": "征求意见稿", "not_yet": "尚未施行"}
+STATUS_PHRASES: dict[str, str] = {
+    "effective": "现行有效",
+    "expired": "执行期已结束",
+    "draft": "征求意见稿，尚未正式印发",
+    "not_yet": "尚未开始施行",
+}
+KIND_LABELS: dict[str, str] = {
+    "body": "正文", "task_row": "任务分解表", "box": "专栏", "table_row": "表格行", "target": "目标指标",
+}
+
 PATH_SEP = " › "
+# A table row's path ends with its column names, so that a bare row "70%  75%" keeps its meaning.
+TABLE_HEADER_PREFIX = "表头："
+
+
+def document_status(
+    *, draft: bool, period_end: int | None, valid_until: str | None, today: dt.date, valid_from: str | None = None
+) -> Status:
+    """A document's status on `today`: drafts stay drafts; otherwise its end date (or the end of its
+    period) and its start date decide."""
+    if draft:
+        return "draft"
+    if valid_from and dt.date.fromisoformat(valid_from) > today:
+        return "not_yet"
+    end = dt.date.fromisoformat(valid_until) if valid_until else None
+    if end is None and period_end:
+        end = dt.date(period_end, 12, 31)
+    if end and end < today:
+        return "expired"
+    return "effective"
 
 
 def content_hash(*parts: str, length: int = 16) -> str:

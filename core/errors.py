@@ -1,0 +1,11 @@
+"""Errors that cross floors. Each carries a message meant for the person who caused it."""
+
+from __future__ import annotations
+
+
+class LoadError(Exception):
+    """A file a user gave us cannot be read; str(e) is the reason shown to them (Chinese and English)."""
+
+
+class IndexLocked(RuntimeError):
+    """Another ingest holds the index's writer lock."""

@@ -1,0 +1,42 @@
+"""What each side of the index sees of a clause: the dense text, the lexical text, the filter metadata.
+
+Readers and writers must agree on these, so they live here, beside the stores, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from core.records import Clause, PolicyDocument
+
+
+def embed_text(c: Clause, doc: PolicyDocument) -> str:
+    """What the dense model sees: title and path give a bare row like a unit name its context."""
+    return f"{doc.title} {' '.join(c.path)} {c.text}"
+
+
+def lexical_text(c: Clause, doc: PolicyDocument) -> str:
+    units = " ".join(c.lead_units + c.responsible_units)
+    return f"{doc.region or ''} {doc.title} {' '.join(c.path)} {c.text} {units}"
+
+
+def chroma_metadata(c: Clause, doc: PolicyDocument) -> dict[str, str | int]:
+    return {
+        "doc_id": c.doc_id,
+        "region": doc.region or "",
+        "kind": c.kind,
+        "status": doc.status,
+        "deadline_year": int(c.deadline.date[:4]) if c.deadline and c.deadline.date else 0,
+    }
+
+
+def user_words(docs: dict[str, PolicyDocument], clauses: list[Clause]) -> set[str]:
+    """Words jieba must keep whole: unit names, nicknames and regions of this collection."""
+    words: set[str] = set()
+    for c in clauses:
+        words.update(c.lead_units)
+        words.update(c.responsible_units)
+    for d in docs.values():
+        words.update(d.aliases)
+        if d.region:
+            words.add(d.region)
+            words.add(d.region.rstrip("区县市"))
+    return words
