@@ -9,3 +9,11 @@ class LoadError(Exception):
 
 class IndexLocked(RuntimeError):
     """Another ingest holds the index's writer lock."""
+
+
+class BackendUnavailable(RuntimeError):
+    """A server the dense side needs (Chroma, an embeddings endpoint) cannot be reached.
+
+    str(e) is one line naming the server (host and port or URL) and the reason, fit for a log line or an
+    operator's terminal; the index answers from BM25 alone until the server is back.
+    """

@@ -7,9 +7,11 @@ Chroma), the same index with vectors on a Chroma server, or a test double. The s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from core.records import Clause, PolicyDocument, ScoredClause
 
@@ -45,6 +47,53 @@ class SearchTimings:
 class SearchResult:
     hits: list[ScoredClause] = field(default_factory=list)
     timings: SearchTimings = field(default_factory=SearchTimings)
+    # set when the result is weaker than usual (e.g. dense search unavailable: BM25 alone); for people
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Health:
+    """What an operator needs to know about an index: is dense search up, and does the store agree."""
+
+    dense: bool = True
+    detail: str = ""  # one line naming the server and the reason when dense search is unavailable
+    store: str = ""  # the last catalog-vs-store check, e.g. "all 301 clauses have vectors"
+    deployment: str | None = None  # the shared deployment, or None for an index of its own
+    generation: str = ""
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.dense else "degraded"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "dense": "ok" if self.dense else "unavailable",
+            "detail": self.detail,
+            "store": self.store,
+            "deployment": self.deployment,
+            "generation": self.generation,
+        }
+
+
+# Warnings a retriever raised while one answer was being composed: the bot does not pass them on, so the
+# caller that wraps `ask` collects them here (per thread / task) and adds them to the answer.
+_notes: ContextVar[list[str] | None] = ContextVar("retrieval_warnings", default=None)
+
+
+@contextmanager
+def collecting_warnings() -> Iterator[list[str]]:
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)
+
+
+def note_warning(message: str) -> None:
+    notes = _notes.get()
+    if notes is not None and message not in notes:
+        notes.append(message)
 
 
 class Retriever(Protocol):
@@ -90,3 +139,5 @@ class LiveRetriever(Retriever, Protocol):
     def is_current(self) -> bool: ...
 
     def reload(self) -> None: ...
+
+    def health(self) -> Health: ...

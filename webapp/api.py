@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from core.retrieval import Filters
+from core.retrieval import Filters, Health
 from webapp.state import AppState, QuestionError
 
 log = logging.getLogger(__name__)
@@ -95,11 +95,12 @@ def build_router(state: AppState) -> APIRouter:
 
     @router.get("/healthz")
     async def healthz() -> dict[str, Any]:
-        def counts() -> tuple[int, int]:
+        def read() -> tuple[int, int, Health]:
             with state.reading() as idx:
-                return len(idx.docs), len(idx.clauses)
+                return len(idx.docs), len(idx.clauses), idx.health()
 
-        n_docs, n_clauses = await run_in_threadpool(counts)
-        return {"status": "ok", "documents": n_docs, "clauses": n_clauses}
+        n_docs, n_clauses, health = await run_in_threadpool(read)
+        # "degraded": answers come from BM25 alone while the vector store (named in "detail") is unreachable
+        return {"status": health.status, "documents": n_docs, "clauses": n_clauses, **health.to_json()}
 
     return router
