@@ -311,10 +311,17 @@ class _Session:
 class Indexer:
     """Turns files into the next generation of the index; one per process, shared by CLI and web app."""
 
-    def __init__(self, settings: Settings, embeddings_factory: Callable[[], NamedEmbeddings]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embeddings_factory: Callable[[], NamedEmbeddings],
+        *,
+        on_check: Callable[[str], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
         self._embeddings_factory = embeddings_factory
+        self.on_check = on_check  # told the outcome of each catalog-vs-store check ("<generation>: <summary>")
         s = settings
         self.server = (
             ChromaServer(s.chroma_host, s.chroma_port, s.deploy.query_timeout_s, s.deploy.write_timeout_s)
@@ -446,3 +453,5 @@ class Indexer:
             cache.close()
         report.store = check.summary()
         report.repaired = fixed.from_cache + fixed.embedded + fixed.partitions
+        if self.on_check is not None:
+            self.on_check(f"{gen.name or '(empty)'}: {report.store}")

@@ -61,12 +61,14 @@ def open_index(settings: Settings, *, with_embeddings: bool = True, check: bool 
         deploy=settings.deploy,
     )
     if report is not None:
-        index.store_summary = report.store
+        index.store_summary = f"{index.generation or '(empty)'}: {report.store}"
     return index
 
 
-def make_indexer(settings: Settings) -> Indexer:
-    return Indexer(settings, embeddings_factory=lambda: get_embeddings(settings))
+def make_indexer(settings: Settings, index: PolicyIndex | None = None) -> Indexer:
+    """The ingest service; given the index this process serves, its checks of the store show in /healthz."""
+    on_check = (lambda summary: setattr(index, "store_summary", summary)) if index is not None else None
+    return Indexer(settings, embeddings_factory=lambda: get_embeddings(settings), on_check=on_check)
 
 
 def ingest_paths(
@@ -105,4 +107,6 @@ class Services:
 
 def build(settings: Settings) -> Services:
     index = open_index(settings)
-    return Services(settings=settings, index=index, bot=make_bot(settings, index), indexer=make_indexer(settings))
+    return Services(
+        settings=settings, index=index, bot=make_bot(settings, index), indexer=make_indexer(settings, index)
+    )

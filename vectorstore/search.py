@@ -82,6 +82,7 @@ class PolicyIndex:
         self._outage: _Outage | None = None
         self._outage_lock = threading.Lock()
         self._checked_at = 0.0
+        self._latest: str | None = None  # the deployment's live generation when last asked
         self._refresh: threading.Thread | None = None
         self._refresh_lock = threading.Lock()
         self.store_summary = ""  # the last check of the store against the catalog, set by whoever ran it
@@ -171,20 +172,19 @@ class PolicyIndex:
         if self.server is None:
             return catalog.current_name(self.index_dir) == self.generation
         now = time.monotonic()
-        if now - self._checked_at < self.deploy.generation_check_s or not self._may_try():
+        if now - self._checked_at >= self.deploy.generation_check_s and self._may_try():
+            self._checked_at = now
+            try:
+                self._latest = self.shared.current_name()
+            except BackendUnavailable as e:
+                self._fail(e)
+        latest = self._latest
+        if latest is None or latest == self.generation:
             return True
-        self._checked_at = now
-        try:
-            name = self.shared.current_name()
-        except BackendUnavailable as e:
-            self._fail(e)
-            return True
-        if name is None or name == self.generation:
-            return True
-        if catalog.has_generation(self.index_dir, name):
+        if catalog.has_generation(self.index_dir, latest):
             return False
         # building the new generation's BM25 index takes a while on a large collection: the old one
-        # keeps serving meanwhile, and the next check after the refresh reports the change
+        # keeps serving meanwhile, and the first check after the refresh reports the change
         with self._refresh_lock:
             if self._refresh is None or not self._refresh.is_alive():
                 self._refresh = threading.Thread(target=self._refresh_cache, name="generation-refresh", daemon=True)
