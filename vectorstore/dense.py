@@ -120,7 +120,12 @@ class ChromaServer:
         """A client with a request timeout (chromadb's own waits forever): short for searches, long for writes."""
         timeout = self.write_timeout_s if write else self.query_timeout_s
         with server_errors(self.address):
-            client = chromadb.HttpClient(host=self.host, port=self.port, settings=_chroma_settings())
+            try:
+                client = chromadb.HttpClient(host=self.host, port=self.port, settings=_chroma_settings())
+            except ValueError as e:  # chromadb's "Could not connect to a Chroma server", the cause behind it
+                cause = e.__cause__ or e.__context__
+                reason = _first_line(cause) if cause else _first_line(e)
+                raise BackendUnavailable(f"Chroma server {self.address} is unreachable ({reason})") from None
             # chromadb builds its httpx session with timeout=None and offers no setting for it
             session = getattr(getattr(client, "_server", None), "_session", None)
             if isinstance(session, httpx.Client):

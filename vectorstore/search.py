@@ -130,7 +130,7 @@ class PolicyIndex:
                 return None
             cached = catalog.load_generation(self.index_dir)
             if cached.name:
-                log.warning("serving this folder's copy of generation %s (%d documents) until the server is back",
+                log.info("serving this folder's copy of generation %s (%d documents) until the server is back",
                             cached.name, len(cached.docs))
             return cached
         if name is None:
