@@ -57,13 +57,14 @@ class Health:
 
     dense: bool = True
     detail: str = ""  # one line naming the server and the reason when dense search is unavailable
-    store: str = ""  # the last catalog-vs-store check, e.g. "all 301 clauses have vectors"
+    store: str = ""  # the last catalog-vs-store check, e.g. "gen-…: all 301 clauses have vectors"
+    store_ok: bool = True  # False while clauses lack vectors that could not be repaired
     deployment: str | None = None  # the shared deployment, or None for an index of its own
     generation: str = ""
 
     @property
     def status(self) -> str:
-        return "ok" if self.dense else "degraded"
+        return "ok" if self.dense and self.store_ok else "degraded"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -68,6 +68,7 @@ class IngestReport:
     embedded: int = 0
     seconds: float = 0.0
     store: str = ""  # the catalog-vs-store check of the live generation, after any repair
+    store_ok: bool = True
     repaired: int = 0  # vectors restored (from the cache, embedded, or copied into a partition)
 
     @property
@@ -316,12 +317,12 @@ class Indexer:
         settings: Settings,
         embeddings_factory: Callable[[], NamedEmbeddings],
         *,
-        on_check: Callable[[str], None] | None = None,
+        on_check: Callable[[str, bool], None] | None = None,
     ) -> None:
         self.settings = settings
         self.index_dir = Path(settings.index_dir)
         self._embeddings_factory = embeddings_factory
-        self.on_check = on_check  # told the outcome of each catalog-vs-store check ("<generation>: <summary>")
+        self.on_check = on_check  # told each catalog-vs-store check: ("<generation>: <summary>", all vectors there)
         s = settings
         self.server = (
             ChromaServer(s.chroma_host, s.chroma_port, s.deploy.query_timeout_s, s.deploy.write_timeout_s)
@@ -350,11 +351,14 @@ class Indexer:
                 return
             client = self.server.client(write=True)
             d = self.settings.deploy
-            with shared_writer_lock(
-                client, self.deployment, address=self.server.address, ttl_s=d.lock_ttl_s,
-                wait_s=d.lock_wait_s if wait else 0.0,
-            ) as lock:
-                yield _Session(client, SharedCatalog(client, self.deployment, address=self.server.address), lock)
+            try:
+                with shared_writer_lock(
+                    client, self.deployment, address=self.server.address, ttl_s=d.lock_ttl_s,
+                    wait_s=d.lock_wait_s if wait else 0.0,
+                ) as lock:
+                    yield _Session(client, SharedCatalog(client, self.deployment, address=self.server.address), lock)
+            finally:
+                client.close()  # each write has a client of its own: its HTTP session ends with it
 
     def _live(self, session: _Session) -> tuple[catalog.Generation, bool]:
         """The live generation, and whether it still has to be published (an index of this folder's own,
@@ -453,5 +457,6 @@ class Indexer:
             cache.close()
         report.store = check.summary()
         report.repaired = fixed.from_cache + fixed.embedded + fixed.partitions
+        report.store_ok = check.ok
         if self.on_check is not None:
-            self.on_check(f"{gen.name or '(empty)'}: {report.store}")
+            self.on_check(f"{gen.name or '(empty)'}: {report.store}", check.ok)

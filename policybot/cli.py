@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.errors import IndexLocked
+from core.errors import BackendUnavailable, IndexLocked
 from core.records import STATUS_LABELS, PolicyDocument
 from core.retrieval import Filters
 from core.settings import Settings, get_settings
@@ -49,7 +49,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     try:
         report = wiring.ingest_paths([Path(p) for p in args.paths], settings=s, progress=progress)
-    except IndexLocked as e:
+    except (IndexLocked, BackendUnavailable) as e:  # another writer, or the Chroma server is unreachable
         print(f"错误：{e}", file=sys.stderr)
         return 3
     finally:

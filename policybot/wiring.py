@@ -61,13 +61,13 @@ def open_index(settings: Settings, *, with_embeddings: bool = True, check: bool 
         deploy=settings.deploy,
     )
     if report is not None:
-        index.store_summary = f"{index.generation or '(empty)'}: {report.store}"
+        index.note_store_check(f"{index.generation or '(empty)'}: {report.store}", report.store_ok)
     return index
 
 
 def make_indexer(settings: Settings, index: PolicyIndex | None = None) -> Indexer:
     """The ingest service; given the index this process serves, its checks of the store show in /healthz."""
-    on_check = (lambda summary: setattr(index, "store_summary", summary)) if index is not None else None
+    on_check = index.note_store_check if index is not None else None
     return Indexer(settings, embeddings_factory=lambda: get_embeddings(settings), on_check=on_check)
 
 

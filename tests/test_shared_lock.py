@@ -129,6 +129,14 @@ def test_the_command_line_answers_from_bm25_when_the_server_is_gone(
         assert not ans["refused"] and "县融媒体中心" in ans["answer"]
         assert DENSE_DOWN_WARNING in ans["warnings"]
         assert elapsed < 60
+    # ingesting needs the server: a clear refusal, not a traceback
+    proc = subprocess.run(
+        [sys.executable, "-m", "policybot.cli", "ingest", str(POLICIES / FENGJIE_2026), "--quiet"],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env={**_base_env(), **env},
+    )
+    assert proc.returncode == 3 and "Traceback" not in proc.stderr
+    refused = "(ConnectError: [Errno 111] Connection refused)"
+    assert proc.stderr.strip() == f"错误：Chroma server 127.0.0.1:{gone} is unreachable {refused}"
 
 
 def _base_env() -> dict[str, str]:

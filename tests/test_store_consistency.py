@@ -69,6 +69,7 @@ def test_vectors_missing_with_no_cache_are_reported_then_embedded_by_the_next_in
         index = open_index(settings)
     assert "7 remain missing (run `policybot ingest` to embed them)" in caplog.text
     assert f"7 of {report.clauses} clauses have no vector" in index.health().store
+    assert index.health().status == "degraded"
     again = ingest_paths([docs], settings=settings)  # nothing changed, but the store is made whole
     assert not again.changed and again.repaired == 7
     assert again.store == f"all {report.clauses} clauses have vectors"

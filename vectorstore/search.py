@@ -84,8 +84,10 @@ class PolicyIndex:
         self._checked_at = 0.0
         self._latest: str | None = None  # the deployment's live generation when last asked
         self._refresh: threading.Thread | None = None
-        self._refresh_lock = threading.Lock()
-        self.store_summary = ""  # the last check of the store against the catalog, set by whoever ran it
+        self._refresh_lock = threading.Lock()  # one refresh of the folder's cache at a time
+        self._thread_lock = threading.Lock()
+        self.store_summary = ""  # the last check of the store against the catalog, by whoever ran it
+        self.store_ok = True
         self.generation = ""
         self.reload()
 
@@ -185,7 +187,7 @@ class PolicyIndex:
             return False
         # building the new generation's BM25 index takes a while on a large collection: the old one
         # keeps serving meanwhile, and the first check after the refresh reports the change
-        with self._refresh_lock:
+        with self._thread_lock:  # not the refresh's own lock: requests must not wait for the refresh
             if self._refresh is None or not self._refresh.is_alive():
                 self._refresh = threading.Thread(target=self._refresh_cache, name="generation-refresh", daemon=True)
                 self._refresh.start()
@@ -247,12 +249,16 @@ class PolicyIndex:
             if was is not None:
                 log.warning("dense search is back (%s)", self.server.address if self.server else "embeddings")
 
+    def note_store_check(self, summary: str, ok: bool) -> None:
+        self.store_summary, self.store_ok = summary, ok
+
     def health(self) -> Health:
         o = self._outage
         return Health(
             dense=o is None,
             detail=o.message if o else "",
             store=self.store_summary,
+            store_ok=self.store_ok,
             deployment=self.deployment,
             generation=self.generation,
         )
