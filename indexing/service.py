@@ -392,6 +392,9 @@ class Indexer:
         """At start: the live generation against the vector store, repaired from the vector cache (never
         by embedding, which may take long); in server mode also publishes an index of this folder's own
         to an empty deployment. None when an ingest holds the lock (it checks the store itself)."""
+        nothing_here = catalog.current_name(self.index_dir) is None and not (self.index_dir / DIRTY).exists()
+        if self.server is None and nothing_here:
+            return None  # nothing indexed here: nothing to check, and no folder to create
         t0 = time.perf_counter()
         try:
             with self._writing(wait=False) as session:
