@@ -70,6 +70,7 @@ class IngestReport:
     store: str = ""  # the catalog-vs-store check of the live generation, after any repair
     store_ok: bool = True
     repaired: int = 0  # vectors restored (from the cache, embedded, or copied into a partition)
+    generation: str = ""  # the live generation afterwards
 
     @property
     def changed(self) -> bool:
@@ -360,11 +361,14 @@ class Indexer:
             finally:
                 client.close()  # each write has a client of its own: its HTTP session ends with it
 
-    def _live(self, session: _Session) -> tuple[catalog.Generation, bool]:
-        """The live generation, and whether it still has to be published (an index of this folder's own,
-        met by a deployment that has none yet: the first server adopts it)."""
+    def _live(self, session: _Session, known: catalog.Generation | None = None) -> tuple[catalog.Generation, bool]:
+        """The live generation (`known`, when it is that one: no second read of a large catalog), and whether
+        it still has to be published (an index of this folder's own, met by a deployment that has none yet:
+        the first server adopts it)."""
         shared = session.shared
         if shared is None:
+            if known is not None and known.name and known.name == catalog.current_name(self.index_dir):
+                return known, False
             return catalog.load_generation(self.index_dir), False
         pointer = shared.pointer()
         if pointer is None:
@@ -375,6 +379,8 @@ class Indexer:
                 own.origins = {d: own.origins.get(d) or self.origin for d in own.docs}
                 return own, True
             return catalog.Generation(), False
+        if known is not None and known.name == pointer.name:
+            return known, False
         if not catalog.has_generation(self.index_dir, pointer.name):
             cache_generation(self.index_dir, shared.load(pointer))
         return catalog.load_generation(self.index_dir, pointer.name), False
@@ -388,7 +394,7 @@ class Indexer:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def check(self) -> IngestReport | None:
+    def check(self, live: catalog.Generation | None = None) -> IngestReport | None:
         """At start: the live generation against the vector store, repaired from the vector cache (never
         by embedding, which may take long); in server mode also publishes an index of this folder's own
         to an empty deployment. None when an ingest holds the lock (it checks the store itself)."""
@@ -398,7 +404,7 @@ class Indexer:
         t0 = time.perf_counter()
         try:
             with self._writing(wait=False) as session:
-                report = self._ingest(session, [], embed=False)
+                report = self._ingest(session, [], embed=False, known=live)
         except IndexLocked as e:
             log.info("store check skipped: %s", e)
             return None
@@ -413,11 +419,13 @@ class Indexer:
         embed: bool,
         progress: Progress | None = None,
         remove_doc_ids: list[str] | None = None,
+        known: catalog.Generation | None = None,
     ) -> IngestReport:
         s = self.settings
         report = IngestReport()
         shared = session.shared
-        live, adopting = self._live(session)
+        live, adopting = self._live(session, known)
+        report.generation = live.name
         parsed = parse_changed(
             expand_paths(paths), live, report, today=s.today_date(),
             max_bytes=int(s.max_file_mb * 1024 * 1024), max_clause_chars=s.max_clause_chars, progress=progress,
@@ -447,6 +455,7 @@ class Indexer:
         self._reconcile(store, gen, embeddings, report, embed=embed)
         swap(self.index_dir, store, gen, shared=shared, lock=session.lock)
         report.clauses = len(clauses)
+        report.generation = gen.name
         return report
 
     def _reconcile(

@@ -42,14 +42,8 @@ def get_embeddings(settings: Settings) -> NamedEmbeddings:
 
 
 def open_index(settings: Settings, *, with_embeddings: bool = True, check: bool = True) -> PolicyIndex:
-    """The index this process reads. With embeddings it is first checked against the vector store (and
-    repaired from the vector cache, or the difference reported): at every start, never silently."""
-    report = None
-    if with_embeddings and check:
-        try:
-            report = make_indexer(settings).check()
-        except BackendUnavailable as e:  # the index reports the outage itself when it opens
-            log.info("store check skipped: %s", e)
+    """The index this process reads. With embeddings it is checked against the vector store (and repaired
+    from the vector cache, or the difference reported): at every start, never silently."""
     index = PolicyIndex(
         settings.index_dir,
         embeddings=get_embeddings(settings) if with_embeddings else None,
@@ -60,8 +54,16 @@ def open_index(settings: Settings, *, with_embeddings: bool = True, check: bool 
         deployment=settings.deployment,
         deploy=settings.deploy,
     )
-    if report is not None:
-        index.note_store_check(f"{index.generation or '(empty)'}: {report.store}", report.store_ok)
+    if with_embeddings and check:
+        try:
+            report = make_indexer(settings).check(index.snapshot())
+        except BackendUnavailable as e:  # the index reported the outage itself when it opened
+            log.info("store check skipped: %s", e)
+            report = None
+        if report is not None:
+            if report.generation != index.generation:  # it published this folder's index to the deployment
+                index.reload()
+            index.note_store_check(f"{index.generation or '(empty)'}: {report.store}", report.store_ok)
     return index
 
 

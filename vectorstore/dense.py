@@ -244,6 +244,17 @@ class ChromaStore:
             got = self.collection.get(include=[])
         return set(got["ids"])
 
+    def count(self) -> int:
+        with self._errors():
+            return int(self.collection.count())
+
+    def partition_counts(self) -> dict[str, int]:
+        out = {}
+        for value, col in self.partitions().items():
+            with self._errors():
+                out[value] = int(col.count())
+        return out
+
     def partition_ids(self) -> dict[str, set[str]]:
         out = {}
         for value, col in self.partitions().items():

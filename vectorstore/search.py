@@ -138,7 +138,7 @@ class PolicyIndex:
         if name is None:
             own = catalog.load_generation(self.index_dir)
             if own.name and not own.deployment:
-                log.warning(
+                log.info(
                     "deployment %r on %s has no documents yet, while %s holds an index of its own (%d documents): "
                     "`policybot ingest` or the app's start-up check publishes it",
                     self.deployment, self.server.address if self.server else "", self.index_dir, len(own.docs),
@@ -248,6 +248,11 @@ class PolicyIndex:
                 was, self._outage = self._outage, None
             if was is not None:
                 log.warning("dense search is back (%s)", self.server.address if self.server else "embeddings")
+
+    def snapshot(self) -> catalog.Generation:
+        """The generation this index serves, as loaded (for a check that must not read it again)."""
+        return catalog.Generation(name=self.generation, docs=self.docs, clauses=self.clauses,
+                                  deployment=self.deployment or "")
 
     def note_store_check(self, summary: str, ok: bool) -> None:
         self.store_summary, self.store_ok = summary, ok
