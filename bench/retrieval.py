@@ -2,7 +2,7 @@
 
 1. The sample corpus (data/policies) is ingested through the real pipeline into a temp index: clauses/s,
    embeddings/s, size on disk, then warm search latency (query embedding included) for bm25, dense and
-   hybrid over questions from eval/gold, with and without a region filter.
+   hybrid over questions from the tuning set, with and without a region filter.
 2. A synthetic corpus of --synthetic N clauses (default 100,000) made from the sample clauses by moving
    each local document to other Chongqing districts and shifting its non-year numbers. Embedding 100k
    texts would take hours, so each synthetic clause gets its original's vector plus small gaussian noise,
@@ -50,7 +50,7 @@ from vectorstore.representation import chroma_metadata, embed_text  # noqa: E402
 from vectorstore.search import PolicyIndex  # noqa: E402
 
 POLICIES = ROOT / "data" / "policies"
-GOLD = ROOT / "eval" / "gold" / "questions.jsonl"
+GOLD = ROOT / "eval" / "sets" / "tuning.jsonl"
 TODAY = dt.date(2026, 11, 22)
 # the sample's local regions, and the districts and counties they are moved to in the synthetic corpus
 LOCAL = (("奉节县", "奉节"), ("万州区", "万州"), ("九龙坡区", "九龙坡"))

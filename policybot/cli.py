@@ -217,8 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(fn=cmd_ask)
 
-    sp = sub.add_parser("eval", help="score the bot on the gold set")
-    sp.add_argument("--gold", action="append")
+    sp = sub.add_parser("eval", help="score the bot on the question sets (eval/sets/sets.toml)")
+    sp.add_argument("--set", action="append", help="run only this set (repeatable); default: every set")
+    sp.add_argument("--gold", action="append", help="an ad-hoc question file instead of the sets")
+    sp.add_argument("--corpus", help="the corpus an ad-hoc --gold file was written for (default data/policies)")
     sp.add_argument("--report")
     sp.add_argument("--min-accuracy", type=float)
     sp.add_argument("--min-citation-verbatim", type=float)
