@@ -2,7 +2,7 @@
 
     python bench/ask.py                      # builds (or reuses) an index of data/policies in a temp dir
     python bench/ask.py --index DIR          # any index, e.g. the synthetic one bench/retrieval.py keeps
-    python bench/ask.py --repeat 3           # each question (tuning and test-sample sets) asked 3 times after one warm-up pass
+    python bench/ask.py --repeat 3           # each question (tuning, test-sample) asked 3 times after a warm-up
 """
 
 from __future__ import annotations
