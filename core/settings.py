@@ -35,6 +35,18 @@ class AnswerTuning(BaseModel):
     eligibility_threshold: float = 0.4
     # Coverage each region's clause needs before a region-less question is answered per region.
     multi_region_threshold: float = 0.75
+    # A clause the dense side finds this close to the question supports it at a lower coverage: paraphrase
+    # ("营收要到多少") shares meaning, not words, with the clause. Both chosen on the tuning sets.
+    dense_support: float = 0.88
+    dense_support_threshold: float = 0.4
+    # Facet of a question no cue word classifies: mean similarity of the k nearest examples per facet
+    # (bot/data/intent_exemplars.tsv), taken only above a floor and with a lead over the runner-up.
+    intent_k: int = 3
+    intent_min_similarity: float = 0.8
+    intent_margin: float = 0.01
+    # Items of a list answer ("有哪些支持") and of a unit's task list: enough to read, short enough to scan.
+    list_items: int = 6
+    unit_tasks: int = 12
 
 
 class Settings(BaseSettings):

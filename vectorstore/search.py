@@ -159,12 +159,24 @@ class PolicyIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embeddings.embed_query_vec(text)
+
     def dense_ranking(
-        self, query: str, *, filters: Filters | None, mask: np.ndarray | None, n: int, timings: SearchTimings
+        self,
+        query: str,
+        *,
+        filters: Filters | None,
+        mask: np.ndarray | None,
+        n: int,
+        timings: SearchTimings,
+        query_vector: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        t = time.perf_counter()
-        qv = self.embeddings.embed_query_vec(query)
-        timings.embed_ms += (time.perf_counter() - t) * 1000
+        qv = query_vector
+        if qv is None:
+            t = time.perf_counter()
+            qv = self.embed_query(query)
+            timings.embed_ms += (time.perf_counter() - t) * 1000
         t = time.perf_counter()
         hits = self.store.query(qv, n=n, where=self._where(filters))
         timings.dense_ms += (time.perf_counter() - t) * 1000
@@ -176,7 +188,13 @@ class PolicyIndex:
         return out
 
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: SearchMode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: SearchMode = "hybrid",
+        query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         t0 = time.perf_counter()
         result = SearchResult()
@@ -188,6 +206,7 @@ class PolicyIndex:
             return result
         tune = self.tuning
         fused: dict[int, float] = {}
+        similarity: dict[int, float] = {}
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
             bm = self.bm25_ranking(query, mask=mask, n=tune.pool)
@@ -198,14 +217,20 @@ class PolicyIndex:
                 for rank, (i, _) in enumerate(bm):
                     fused[i] = fused.get(i, 0.0) + tune.bm25_weight / (tune.rrf_k + rank + 1)
         if mode in ("dense", "hybrid"):
-            dn = self.dense_ranking(query, filters=filters, mask=mask, n=tune.pool, timings=timings)
+            dn = self.dense_ranking(
+                query, filters=filters, mask=mask, n=tune.pool, timings=timings, query_vector=query_vector
+            )
+            similarity = dict(dn)
             if mode == "dense":
                 fused = {i: s for i, s in dn}
             else:
                 for rank, (i, _) in enumerate(dn):
                     fused[i] = fused.get(i, 0.0) + tune.dense_weight / (tune.rrf_k + rank + 1)
         ranked = sorted(fused.items(), key=lambda x: -x[1])[:k]
-        result.hits = [ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id)) for i, s in ranked]
+        result.hits = [
+            ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id), dense=similarity.get(i))
+            for i, s in ranked
+        ]
         timings.total_ms = (time.perf_counter() - t0) * 1000
         return result
 
@@ -223,6 +248,9 @@ class PolicyIndex:
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         n = len(self.clauses)
         return {t: math.log(1 + (n + 1) / (self.lexical.doc_freq(t) + 0.5)) for t in terms}
+
+    def doc_freq(self, term: str) -> int:
+        return self.lexical.doc_freq(term)
 
 
 class HybridRetriever(BaseRetriever):

@@ -1,0 +1,160 @@
+"""Select evidence: which retrieved clause supports an answer to each part of the question, or none.
+
+A clause supports a part when it states enough of what the question is about (topic words weighted by
+rarity and by their role: the ask counts more than the asker's situation) and holds the kind of fact
+the part asks for (an amount, a unit, a date…). Nothing else is refused: the refusal rests on this.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot import quotes
+from bot.language import BENEFIT_KINDS, YES_NO_ELIGIBILITY
+from bot.understand import ROLE_ASK, Part, Understanding
+from bot.vocabulary import Vocabulary
+from core.records import Clause, PolicyDocument, ScoredClause
+from core.regions import gazetteer
+from core.settings import AnswerTuning
+from core.text import norm
+
+HEADER_PATHS = (["标题"], ["印发通知"], ["落款"], ["印发信息"])
+# "按投入的5%给予奖励": a share of something, paid as a benefit, is an amount too
+_BENEFIT_SHARE = re.compile(
+    r"\d+(\.\d+)?\s*%[^，,。；;]{0,12}(奖励|补贴|补助|资助|奖补)|(奖励|补贴|补助|资助)[^，,。；;]{0,12}\d+(\.\d+)?\s*%"
+)
+_DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
+_CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
+# Ranking lead of a document of exactly the place the question names (over its province's or districts').
+PLACE_BONUS = 0.15
+# Other ask words count this much when one part of a multi-part question is judged.
+ROLE_OTHER_PART = 0.6
+
+_INJECTION = re.compile(
+    r"忽略(以上|上述|之前|前面|所有)?(的)?(指令|指示|提示|规则|要求)|无视(以上|上述|之前)?(的)?(指令|规则|要求)|"
+    r"你现在是|请你扮演|系统提示|(以上|之前|上述)(所有)?(指令|要求|规则)(全部|一律)?(作废|无效)|"
+    r"ignore (all |the )?(previous|above|prior) (instructions|prompts)|disregard (the )?above|"
+    r"you are now|system prompt",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Evidence:
+    clause: Clause
+    doc: PolicyDocument
+    quote: str  # verbatim substring of clause.text
+    coverage: float
+    score: float = 0.0
+    dense: float | None = None  # the dense side's cosine to the question, when it ranked the clause
+
+
+def looks_like_injection(text: str) -> bool:
+    """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
+    return bool(_INJECTION.search(norm(text)))
+
+
+def clause_context(c: Clause, doc: PolicyDocument | None) -> str:
+    parts = [c.text, " ".join(c.path), " ".join(c.lead_units + c.responsible_units)]
+    if doc:
+        parts += [doc.title, doc.region or "", " ".join(doc.aliases)]
+    return norm(" ".join(parts)).lower()
+
+
+def term_match(term: str, context: str, abbreviations: dict[str, str]) -> float:
+    """1 when the context states the term or the word documents use for it, 0.5 when it states a
+    two-character core of a longer colloquial word ("本科生" → "本科"), else 0."""
+    t = norm(term).lower()
+    if t in context:
+        return 1.0
+    long = abbreviations.get(term)
+    if long and norm(long).lower() in context:
+        return 1.0
+    for short, full in abbreviations.items():  # "规上企业": its abbreviation inside the word
+        if len(short) >= 2 and short in t and norm(t.replace(short, full)).lower() in context:
+            return 1.0
+    if len(t) >= 3 and any(t[i : i + 2] in context for i in range(len(t) - 1)):
+        return 0.5
+    return 0.0
+
+
+def coverage(u: Understanding, context: str, vocab: Vocabulary, *, focus: set[str] | None = None,
+             own_text_only: bool = False) -> float:
+    """Share of the question's topic weight the context states (0..1)."""
+    total = hit = 0.0
+    for t in u.terms:
+        w = u.weight(t)
+        if focus is not None and u.roles.get(t) == ROLE_ASK and t not in focus:
+            w *= ROLE_OTHER_PART
+        total += w
+        hit += w * term_match(t, context, vocab.abbreviations)
+    return hit / total if total > 0 else 0.0
+
+
+def benefit_mismatch(question: str, context: str) -> list[str]:
+    """Kinds of benefit the question names that the clause does not mention."""
+    q = norm(question)
+    return [b for b in BENEFIT_KINDS if b in q and b not in context]
+
+
+def facet_ok(part: Part, c: Clause, quote: str) -> bool:
+    """Whether the clause holds the kind of fact the part asks for."""
+    contact_wants = part.wants - {"时长"}
+    if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
+        return False
+    if "时长" in part.wants and not _DURATION.search(c.text):
+        return False
+    f = part.facets
+    first = f[0] if f else ""
+    if first == "amount" and not quotes.amount_phrases(c.text) and not _BENEFIT_SHARE.search(c.text):
+        return False
+    if "材料" in part.wants and not re.search(r"材料|提交|提供|附件|证明|资料|复印件|原件", c.text):
+        return False
+    if first == "contact" and not (c.lead_units or c.responsible_units or c.contacts or
+                                   re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施", c.text)):
+        return False
+    if first == "deadline" and not (c.deadline or c.years or re.search(r"年|月|日|完成后|之前|以前|截止|前", c.text)):
+        return False
+    if first == "target" and not (quotes.states_quantity(c.text) or _CN_QUANTITY.search(c.text)):
+        return False
+    return True
+
+
+def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vocabulary,
+               tuning: AnswerTuning) -> list[Evidence]:
+    """Every retrieved clause that could answer the part, scored; best first."""
+    focus = set(part.terms) if len(u.parts) > 1 and part.terms else None
+    out: list[tuple[float, int, Evidence]] = []
+    n = max(1, len(hits))
+    for rank, h in enumerate(hits):
+        doc, c = h.document, h.clause
+        if doc is None or (c.path[:1] in HEADER_PATHS and part.intent != "metadata"):
+            continue
+        if looks_like_injection(c.text):
+            continue
+        context = clause_context(c, doc)
+        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context):
+            continue
+        quote = quotes.choose(c, u, part)
+        if not facet_ok(part, c, quote):
+            continue
+        cov = coverage(u, context, vocab, focus=focus) if u.terms else 0.0
+        own = coverage(u, norm(c.text).lower(), vocab, focus=focus) if u.terms else 0.0
+        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, c, quote)
+        if doc.region and gazetteer().get(doc.region) in u.places:
+            score += PLACE_BONUS  # the document of the place named, before those of places around it
+        out.append((score, rank, Evidence(c, doc, quote, cov, score, h.dense)))
+    out.sort(key=lambda x: (-x[0], x[1]))
+    return [e for _, _, e in out]
+
+
+def supports(e: Evidence, u: Understanding, part: Part, tuning: AnswerTuning) -> bool:
+    """Enough of the question stated. A yes/no eligibility question carries the asker's own situation, which
+    no clause states; a close paraphrase (by the dense side's cosine) shares meaning, not words."""
+    bar = tuning.support_threshold
+    if part.intent == "eligibility" and YES_NO_ELIGIBILITY.search(part.text):
+        bar = tuning.eligibility_threshold
+    if e.dense is not None and e.dense >= tuning.dense_support:
+        bar = min(bar, tuning.dense_support_threshold)
+    return e.coverage >= bar
