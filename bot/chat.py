@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bot import compose, evidence, intents, quotes, verify
+from bot import compose, evidence, intents, quotes, verify, wordclass
 from bot.compose import REFUSAL, Section
 from bot.evidence import Evidence
 from bot.llm import LLMAnswerer
@@ -64,6 +64,7 @@ class PolicyBot:
 
     def warm_up(self) -> None:
         self.index.warm_up()
+        wordclass.warm_up()
         self._exemplar_index()
         self.vocabulary()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot import intents
+from bot import intents, wordclass
 from bot.language import (
     CN_DIGITS,
     CUE_WORDS,
@@ -43,7 +43,7 @@ ROLE_CARRIED = 0.5
 # Clauses that must use a two-character place name before it counts as an ordinary word of the collection.
 ORDINARY_WORD_CLAUSES = 3
 _LEAD_FN = "要能可会该需得想给让把被都还再也就请"
-_TAIL_FN = "了的吗呢吧啊呀么才"
+_TAIL_FN = "了的吗呢吧啊呀么"
 _QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎|咋)")
 _NUMBER = re.compile(r"^\d+(\.\d+)?[%万亿千百]*$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
@@ -170,8 +170,9 @@ def content_terms(tokens: list[str], stop: set[str]) -> list[str]:
     """Topic words: fillers, question words and numbers dropped, a leading '要/能…' cut ('要建' → '建')."""
     out: list[str] = []
     for t in tokens:
-        if len(t) >= 2 and t not in FILLER and t not in stop:
-            t = t.lstrip(_LEAD_FN).rstrip(_TAIL_FN) or t
+        if len(t) >= 3 and t not in FILLER and t not in stop:
+            cut = t.lstrip(_LEAD_FN).rstrip(_TAIL_FN)
+            t = cut if len(cut) >= 2 else t
         if t in FILLER or t in stop or t in out or _QUESTION_WORD.match(t):
             continue
         if _NUMBER.match(t) and not _YEAR.match(t):
@@ -312,7 +313,7 @@ def understand(
     u = Understanding(
         question=q, preamble=preamble, ask=ask, parts=parts, places=places, scope=scope, local_scope=local_scope,
         uncovered=uncovered,
-        doc_ids=doc_ids, roles=roles, weights=index.term_weights(list(roles)),
+        doc_ids=doc_ids, roles=roles, weights=_weights(index, list(roles)),
         figures=_FIGURE.findall(q), follow_up=follow_up, carried=carried if follow_up else None, query=query,
         ordinal=ordinal_of(q) if follow_up else None,
     )
@@ -324,6 +325,12 @@ def understand(
             if not p.facets and guess:
                 p.facets = [guess]
     return u
+
+
+def _weights(index: Retriever, terms: list[str]) -> dict[str, float]:
+    """Rarity in the collection, times what the word's class says about the topic (bot/wordclass.py)."""
+    idf = index.term_weights(terms)
+    return {t: idf[t] * wordclass.weight(t, used_by_collection=index.doc_freq(t) > 0) for t in terms}
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
