@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from core.records import PolicyDocument
+from core.regions import gazetteer
 
 # Facets a question can ask for; a question may ask for several ("谁牵头、什么时候完成").
 FACET_WORDS: dict[str, tuple[str, ...]] = {
@@ -94,12 +95,21 @@ def detect_facets(q: str) -> list[str]:
     return found
 
 
-def region_names(doc: PolicyDocument) -> list[str]:
+def place_names(doc: PolicyDocument) -> list[str]:
+    """The document's region as people write it: "某某市某某县", "某某县", "某某" (from the gazetteer)."""
     r = doc.region or ""
     if not r:
         return []
-    short = re.sub(r"(自治县|区|县|市)$", "", r)
-    names = [r, short] if short and short != r else [r]
+    found = gazetteer().get(r)
+    if found is None:
+        short = re.sub(r"(自治县|区|县|市)$", "", r)
+        return [r, short] if short and short != r else [r]
+    return list(dict.fromkeys(n for n in (r, found.name, found.short) if n))
+
+
+def region_names(doc: PolicyDocument) -> list[str]:
+    r = doc.region or ""
+    names = place_names(doc)
     if r == "重庆市":
         names += ["全市", "市级规划", "重庆市级"]
     return names

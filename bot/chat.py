@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from bot import extractive, grounding
-from bot.analysis import FACET_WORDS, Analysis, analyze
+from bot.analysis import FACET_WORDS, Analysis, analyze, place_names
 from bot.extractive import REFUSAL, Evidence
 from bot.llm import LLMAnswerer
 from core.records import STATUS_LABELS, STATUS_PHRASES, Answer, Citation, Clause, PolicyDocument, ScoredClause
@@ -122,7 +122,7 @@ class PolicyBot:
 
     def _terms(self, a: Analysis) -> tuple[list[str], dict[str, float]]:
         tok = self.index.tokenize
-        region_words = {n for d in self.index.docs.values() for n in (d.region or "", (d.region or "")[:-1])}
+        region_words = {n for d in self.index.docs.values() for n in place_names(d)}
         region_words |= FACET_STOP
         terms = grounding.content_terms(tok(a.question), extra_stop=region_words)
         if a.follow_up and len(terms) == 0:

@@ -70,6 +70,7 @@ class Page:
     metadata: dict[str, str] = field(default_factory=dict)  # field → value as written
     title: str | None = None  # the page's own statement of its title, site name removed
     removed: list[str] = field(default_factory=list)  # lines a reader sees that are not the document
+    meta_lines: list[str] = field(default_factory=list)  # the metadata block as the page shows it
 
 
 def _hidden(tag: Tag) -> bool:
@@ -203,9 +204,9 @@ def meta_tags(soup: BeautifulSoup) -> dict[str, str]:
     return out
 
 
-def label_pairs(line: str) -> list[tuple[str, str]] | None:
-    """"文　　号： 穗X〔2019〕6号 实施日期：…" → [(doc_number, …), (valid_from, …)], when the line is
-    made of such pairs only (None when anything else stands on it)."""
+def label_pairs(line: str) -> list[tuple[str, str, str]] | None:
+    """"文　　号： 某〔2019〕6号 实施日期：…" → [(doc_number, "文　　号", "某〔2019〕6号"), (valid_from, …)],
+    when the line is made of such pairs only (None when anything else stands on it)."""
     found = list(_ANY_LABEL.finditer(line))
     if not found or line[: found[0].start()].strip():
         return None
@@ -213,23 +214,30 @@ def label_pairs(line: str) -> list[tuple[str, str]] | None:
     for i, m in enumerate(found):
         end = found[i + 1].start() if i + 1 < len(found) else len(line)
         label = re.sub(r"\s+", "", m.group(1))
-        pairs.append((_LABEL_TO_FIELD[label], line[m.end() : end].strip()))
+        pairs.append((_LABEL_TO_FIELD[label], m.group(1), line[m.end() : end].strip()))
     return pairs
 
 
-def metadata_lines(lines: list[str]) -> tuple[dict[str, str], set[int]]:
-    """Label–value pairs of the metadata block, and which lines they occupy.
+def metadata_lines(lines: list[str]) -> tuple[dict[str, str], set[int], list[str]]:
+    """Label–value pairs of the metadata block, which lines they occupy, and those lines as shown
+    (a table row's cells joined by spaces; lines of page counters only left out).
 
     A line counts when it holds nothing but pairs; a table row counts when its cells alternate
     label and value ("索引号：" | "1144…/2023-00331" | "分类：" | …)."""
     meta: dict[str, str] = {}
     used: set[int] = set()
+    shown: list[str] = []
 
-    def keep(pairs: list[tuple[str, str]]) -> None:
-        for key, value in pairs:
+    def keep(pairs: list[tuple[str, str, str]]) -> bool:
+        stated = []
+        for key, label, value in pairs:
             value = value.strip(" \u3000-—")
-            if value and key != "chrome" and key not in meta:
-                meta[key] = value
+            if value and key != "chrome":
+                stated.append(f"{label}：{value}")
+                meta.setdefault(key, value)
+        if stated and _WS.sub(" ", " ".join(stated)) not in shown:
+            shown.append(_WS.sub(" ", " ".join(stated)))
+        return bool(stated)
 
     i = 0
     while i < len(lines):
@@ -240,19 +248,19 @@ def metadata_lines(lines: list[str]) -> tuple[dict[str, str], set[int]]:
                 j += 1
             cells = [c[1:].strip() for c in lines[i:j]]
             pairs = label_pairs(" ".join(c for c in cells if c))
-            if pairs and all(k != "chrome" for k, _ in pairs) and len(pairs) * 2 >= len([c for c in cells if c]):
-                keep(pairs)
+            if pairs and len(pairs) * 2 >= len([c for c in cells if c]) and keep(pairs):
                 used.update(range(i, min(j + 1, len(lines))))
             i = j + 1
             continue
         pairs = label_pairs(line)
-        if pairs:
-            keep(pairs)
+        if pairs and keep(pairs):  # a line of counters only ("浏览次数：-") stays where it is
             used.add(i)
         i += 1
-    return meta, used
+    return meta, used, shown
 
 
+# Lines at the top of the main content that may still be the page's metadata block ("发布日期：…").
+HEAD_LINES = 10
 # Lines shorter than this are matched to the extract only whole (menu items are 2–6 characters).
 MIN_SUBSTRING_MATCH = 8
 
@@ -304,8 +312,11 @@ def main_lines(html: str, lines: list[str], owners: list[Tag]) -> list[int] | No
     return [i for i, o in enumerate(owners) if o is main or main in o.parents]
 
 
-def title_of(meta: dict[str, str]) -> str | None:
-    """The page's title: its metadata block's 名称, the ArticleTitle <meta>, or <title> without the site."""
+def title_of(meta: dict[str, str], lines: list[str]) -> str | None:
+    """The page's title: its metadata block's 名称, the ArticleTitle <meta>, or <title> without the
+    site's name — the last only when the page shows it as a line of its own (a bare <title> is often
+    just the site's name)."""
+    shown = {_squash(x) for x in lines}
     for key in ("title", "meta_title", "html_title"):
         value = meta.get(key)
         if not value:
@@ -315,6 +326,8 @@ def title_of(meta: dict[str, str]) -> str | None:
             parts = [p.strip() for p in re.split(r"\s+[-_|｜—]+\s+|[-_|｜]", value) if p.strip()]
             parts = [p for p in parts if p != site and not re.search(r"(网站|门户|政府网|首页)$", p)]
             value = parts[0] if parts else ""
+            if _squash(value) not in shown:
+                continue
         value = re.sub(r"^【[^】]{1,6}】", "", value).strip()  # a column tag such as 【关注】 is no title
         if value:
             return value
@@ -331,11 +344,14 @@ def read_page(html: str) -> Page:
             tag.decompose()
     body = soup.body or soup
     lines, owners = render_owned(body)
-    meta, meta_at = metadata_lines(lines)
-    for key, value in tags.items():
-        meta.setdefault("meta_title" if key == "title" else key, value)
     chosen = main_lines(str(soup), lines, owners)
     main = set(range(len(lines)) if chosen is None else chosen)
+    # The metadata block stands around the document or at its head, never inside its text: a form in
+    # an attachment ("名称：") is not the page's metadata.
+    head = sorted(main)[:HEAD_LINES]
+    meta, meta_at, shown = metadata_lines([x if i not in main or i in head else "" for i, x in enumerate(lines)])
+    for key, value in tags.items():
+        meta.setdefault("meta_title" if key == "title" else key, value)
     text_lines, removed = [], chrome
     for i, line in enumerate(lines):
         if i in meta_at:
@@ -345,4 +361,5 @@ def read_page(html: str) -> Page:
         elif line.strip():
             removed.append(line)
     log.debug("page: %d lines, %d main, %d metadata lines", len(lines), len(main), len(meta_at))
-    return Page(text="\n".join(text_lines), metadata=meta, title=title_of(meta), removed=removed)
+    return Page(text="\n".join(text_lines), metadata=meta, title=title_of(meta, lines), removed=removed,
+                meta_lines=shown)

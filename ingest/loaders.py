@@ -62,6 +62,7 @@ class LoadedText:
     metadata: dict[str, str] = field(default_factory=dict)
     title: str | None = None
     removed: tuple[str, ...] = ()
+    metadata_lines: tuple[str, ...] = ()  # the metadata block as the page shows it
 
 
 def _size(n: int) -> str:
@@ -106,7 +107,8 @@ def load_file(
                 text = _nl(page.text)
                 if not text.strip():
                     raise LoadError(f"文件为空 / empty file: {path.name} contains no text")
-                loaded = LoadedText(text, "html", "html", page.metadata, page.title, tuple(page.removed))
+                loaded = LoadedText(text, "html", "html", page.metadata, page.title, tuple(page.removed),
+                                    tuple(page.meta_lines))
                 log.info("loaded %s: fmt=html chars=%d, %d lines of page chrome removed",
                          path.name, len(text), len(page.removed))
                 return loaded
