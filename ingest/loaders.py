@@ -26,7 +26,7 @@ from docx.text.paragraph import Paragraph
 from pypdf.errors import DependencyError
 
 from core.errors import LoadError
-from ingest.html import read_page
+from ingest.html import metadata_lines, read_page
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +119,24 @@ def load_file(
     text = _nl(text)
     if not text.strip():
         raise LoadError(f"文件为空 / empty file: {path.name} contains no text")
+    text, meta, shown = leading_metadata(text)
     log.info("loaded %s: fmt=%s encoding=%s chars=%d", path.name, fmt, encoding, len(text))
-    return LoadedText(text=text, encoding=encoding, fmt=fmt)
+    return LoadedText(text=text, encoding=encoding, fmt=fmt, metadata=meta, metadata_lines=tuple(shown))
+
+
+# A metadata block (索引号 / 发文机关 / 成文日期 / 发文字号 …) stands before the document's first lines.
+LEADING_LINES = 40
+
+
+def leading_metadata(text: str) -> tuple[str, dict[str, str], list[str]]:
+    """A copy of a page or a PDF printed from a portal keeps the metadata block at its top, as lines of
+    "label：value" or a table: read it as metadata and take it out of the text."""
+    lines = text.split("\n")
+    head = lines[:LEADING_LINES]
+    meta, used, shown = metadata_lines(head)
+    if not used:
+        return text, {}, []
+    return "\n".join(x for i, x in enumerate(lines) if i not in used), meta, shown
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
