@@ -23,7 +23,7 @@ from bs4.element import PreformattedString, Tag
 
 log = logging.getLogger(__name__)
 
-_WS = re.compile(r"[ \t\n\r\f]+")
+_WS = re.compile(r"[ \t\n\r\f\xa0]+")  # a non-breaking space is a space to a reader
 _DROP = ["script", "style", "head", "noscript", "template", "iframe", "object", "svg", "button", "select",
          "textarea", "input"]
 # Elements that are page chrome by their very name (HTML5 sectioning): never the document.
@@ -103,7 +103,7 @@ def render_owned(node: Tag) -> tuple[list[str], list[Tag]]:
     buf: list[str] = []
 
     def flush(owner: Tag) -> None:
-        line = _WS.sub(" ", "".join(buf)).strip(" \xa0")  # source whitespace is layout, not content
+        line = _WS.sub(" ", "".join(buf)).strip(" ")  # source whitespace is layout, not content
         if line:
             lines.append(line)
             owners.append(owner)

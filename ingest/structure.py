@@ -61,7 +61,7 @@ _FRAGMENT_RE = re.compile(
 )
 RUN_ON_CHARS = 300  # a line this long with headings inside it is text published without line breaks
 _RUN_ON_BREAK = re.compile(
-    rf"(?<=[。；;！？?!])\s*(?=[{_CN_NUM}]+\s*、|[（(]\s*[{_CN_NUM}0-9０-９]+\s*[）)]|第\s*[{_CN_NUM}0-9０-９]+\s*[章节条]"
+    rf"(?<=[。；;！？?!）)])\s*(?=[{_CN_NUM}]+\s*、|[（(]\s*[{_CN_NUM}0-9０-９]+\s*[）)]|第\s*[{_CN_NUM}0-9０-９]+\s*[章节条]"
     r"|[0-9０-９]{1,2}\s*[．.、](?![0-9０-９]))"
     rf"|[\u3000]{{2,}}|\s{{3,}}"
     rf"|(?<=[\u4e00-\u9fa5）)])\s*(?=[{_CN_NUM}]+\s*、[^、]{{2,30}}?[（(]\s*一\s*[）)])"
@@ -107,6 +107,11 @@ def _lines(text: str, consumed: list[tuple[str, str]]) -> list[Line]:
     return out
 
 
+def _section_name_split(piece: str) -> list[str]:
+    m = re.match(rf"^([{_CN_NUM}]+\s*、[^。；，,（(]{{2,30}}?)(?=[（(]\s*一\s*[）)])", piece)
+    return [m.group(1), piece[m.end() :]] if m else [piece]
+
+
 def _run_on(line: str) -> list[str]:
     """Text published without line breaks: break it before the headings inside it and at the
     paragraph indents it kept; the title is what stands before the first space, when it reads as one."""
@@ -118,6 +123,8 @@ def _run_on(line: str) -> list[str]:
             parts.append(line[start : m.start()])
         start = m.end()
     parts.append(line[start:])
+    # "一、总体要求（一）指导思想。…": the section's name ends where its first item begins
+    parts = [x for p in parts for x in _section_name_split(p)]
     out: list[str] = []
     for p in parts:
         first = re.match(r"^(\S{4,60}?)[ \t]+(?=\S)", p)
@@ -305,6 +312,12 @@ def _paragraphs(lines: list[Line]) -> list[str]:
     return paras
 
 
+def _reads_as_item(line: str) -> bool:
+    """"（2）属于持证残疾人；", "（一）具有良好的信誉，管理规范。": an item of a list, by its punctuation."""
+    s = line.strip()
+    return s.endswith(("；", ";")) or (s.endswith("。") and bool(re.search(r"[，,]", s)))
+
+
 def _lone_table_lines(paras: list[str]) -> set[int]:
     """Lines with a tab but no table around them: a stray tab in running text, not a table header."""
     table = [_is_table_line(p) for p in paras]
@@ -332,6 +345,8 @@ class _BodyParser:
         self.consumed = consumed
         self.closed: set[int] = set()  # blocks whose units a unit line has already given
         self.item_levels: dict[float, bool] = {}  # whether the last heading at each level was an item
+        self.heading_text: list[str] = []  # per stack entry: the line of a heading-only entry
+        self.blocks_at_push: list[int] = []  # per stack entry: how many blocks there were when it opened
 
     def path(self) -> list[str]:
         return [label for _, label, _ in self.stack]
@@ -343,21 +358,35 @@ class _BodyParser:
             return "target"
         return "body"
 
-    def push(self, level: float, label: str, inline: bool) -> None:
+    def push(self, level: float, label: str, inline: bool, text: str = "") -> None:
         while self.stack and self.stack[-1][0] >= level:
-            self.stack.pop()
+            self.pop()
         for deeper in [lv for lv in self.item_levels if lv > level]:
             del self.item_levels[deeper]  # a new section starts its lists afresh
         if level <= 2:  # a new 一、 or （一） closes any open 专栏 box
             while self.stack and self.stack[-1][0] == BOX_LEVEL:
-                self.stack.pop()
+                self.pop()
+        self._open(level, label, inline, text)
+
+    def _open(self, level: float, label: str, inline: bool, text: str) -> None:
         self.stack.append((level, label, inline))
+        self.heading_text.append(text if not inline else "")
+        self.blocks_at_push.append(len(self.blocks))
+
+    def pop(self) -> None:
+        """Close the innermost heading. One that nothing was written under ("1.建成智慧农场3个。"
+        followed by "2.…") was an item, not a heading: it becomes a clause of its own."""
+        path = self.path()
+        self.stack.pop()
+        text, at = self.heading_text.pop(), self.blocks_at_push.pop()
+        if text and len(self.blocks) == at:
+            self.add(path, text)
 
     def drop_inline(self) -> None:
         # text after an inline item belongs to the item's parent; but an article (第X条) goes on
         # over several paragraphs
         if self.stack and self.stack[-1][2] and self.stack[-1][0] != ARTICLE_LEVEL:
-            self.stack.pop()
+            self.pop()
 
     def add(self, path: list[str], text: str, kind: str | None = None, cells: dict[str, str] | None = None) -> None:
         self.blocks.append(Block(list(path), text, kind or self.kind_for(path), cells or {}))
@@ -378,6 +407,8 @@ class _BodyParser:
             self.end_table()
             i = self.paragraph(paras, i)
         self.end_table()
+        while self.stack:
+            self.pop()
         return self.blocks
 
     def table_row(self, para: str) -> None:
@@ -425,8 +456,8 @@ class _BodyParser:
         level = heading_level(para)
         if level == 9:
             while self.stack and self.stack[-1][0] >= BOX_LEVEL:
-                self.stack.pop()
-            self.stack.append((BOX_LEVEL, para.strip(), False))
+                self.pop()
+            self._open(BOX_LEVEL, para.strip(), False, "")
             self.consumed.append(("heading", para))
             return i + 1
         if level and para.strip().endswith(_QUESTION_END) and i + 1 < len(paras) and _ANSWER_RE.match(paras[i + 1]):
@@ -439,8 +470,8 @@ class _BodyParser:
             label, heading_only = _heading_split(para)
             if heading_only and para.rstrip().endswith("。") and self.item_levels.get(level):
                 heading_only = False  # "（3）曾获得助学贷款。" closes a list of items, it names no section
-            self.push(level, label, not heading_only)
-            self.item_levels[level] = not heading_only
+            self.push(level, label, not heading_only, para)
+            self.item_levels[level] = _reads_as_item(para)
             if heading_only:
                 self.consumed.append(("heading", para))
             else:
@@ -465,7 +496,7 @@ class _BodyParser:
         """"一、…？" + "答：…" and everything down to the next question: one clause."""
         question = paras[i].strip()
         while self.stack and self.stack[-1][0] >= level:
-            self.stack.pop()
+            self.pop()
         path = [*self.path(), question]
         texts = [question]
         j = i + 1
@@ -504,6 +535,8 @@ class _BodyParser:
         """"（责任单位：…）" on a line of its own closes the measure(s) just above it: the items since the
         last such line, within the section it stands in."""
         self.drop_inline()
+        while self.stack and self.heading_text[-1] and len(self.blocks) == self.blocks_at_push[-1]:
+            self.pop()  # an item read as a heading ("2.推广设备200台。"): it is the measure being closed
         scope = self.path()
         run: list[int] = []
         for k in range(len(self.blocks) - 1, -1, -1):
