@@ -126,7 +126,7 @@ EXTRACTORS: dict[str, Callable[[str], str]] = {
     "trafilatura 2.3.1, favor_precision": _trafilatura(favor_precision=True),
     "readability-lxml 0.9": _readability,
     "jusText 3.0.2 (language-independent)": _justext,
-    "ingest.html.read_page (trafilatura's span, our lines)": _ours,
+    "as used: trafilatura points, we render (ingest.html.read_page)": _ours,
 }
 
 

@@ -16,7 +16,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 
 # Names of files that document a folder: "README.md", "SOURCES.md", "index.html", "LICENSE.txt" …
 NOT_POLICY = re.compile(
-    r"^(readme|sources?|index|changelog|changes|license|licence|contributing|authors|notice|copying)([._-].*)?$",
+    r"^(readme|sources?|index|changelog|license|licence|contributing)([._-].*)?$",
     re.IGNORECASE,
 )
 

@@ -31,7 +31,7 @@ def _matching_close(text: str, open_at: int) -> int:
 
 
 def split_units(cell: str) -> list[str]:
-    """'县经济信息委、县商务委，重庆赤甲集团' → names. Nested '各乡镇（街道）' stays whole."""
+    """'县甲局、县乙委，某某集团' → names. Nested '各乡镇（街道）' stays whole."""
     cell = re.sub(r"\s+", "", cell).strip("。；;，,")
     parts: list[str] = []
     buf = ""
@@ -59,7 +59,7 @@ def split_units(cell: str) -> list[str]:
 
 # what a table writes in a cell that names no unit
 _NO_UNIT = re.compile(r"[/／\-－—–无暂无、]+|无|暂无")
-# "（市发展改革委、市科技局负责。列第一位者为牵头单位，下同）": units that carry out the measure
+# "（县甲局、县乙局负责。列第一位者为牵头单位，下同）": units that carry out the measure
 _DUTY_RE = re.compile(
     r"[（(〔【]\s*(?:由)?(?P<units>[^（）()〔〕【】：:。]{2,200}?(?:[（(][^（）()]*[）)][^（）()：:。]*?)*)"
     r"(?:共同|分别|按职责|按职能)?负责(?:[。，,；;][^（）()〔〕【】]{0,40})?[）)〕】]\s*$"

@@ -223,7 +223,7 @@ def metadata_lines(lines: list[str]) -> tuple[dict[str, str], set[int], list[str
     (a table row's cells joined by spaces; lines of page counters only left out).
 
     A line counts when it holds nothing but pairs; a table row counts when its cells alternate
-    label and value ("索引号：" | "1144…/2023-00331" | "分类：" | …)."""
+    label and value ("索引号：" | "0000…/2024-00001" | "分类：" | …)."""
     meta: dict[str, str] = {}
     used: set[int] = set()
     shown: list[str] = []
@@ -328,7 +328,7 @@ def title_of(meta: dict[str, str], lines: list[str]) -> str | None:
             value = parts[0] if parts else ""
             if _squash(value) not in shown:
                 continue
-        value = re.sub(r"^【[^】]{1,6}】", "", value).strip()  # a column tag such as 【关注】 is no title
+        value = re.sub(r"^【[^】]{1,6}】", "", value).strip()  # a column tag such as 【置顶】 is no title
         if value:
             return value
     return None

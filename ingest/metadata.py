@@ -63,7 +63,7 @@ def date_of(text: str | None) -> str | None:
 
 
 def _plus_years(start: dt.date, years: int) -> dt.date:
-    """The last day of a term of `years` years that starts on `start` (有效期3年 from 2023-09-08 → 2026-09-07)."""
+    """The last day of a term of `years` years that starts on `start` (有效期2年 from 2025-03-01 → 2027-02-28)."""
     year = start.year + years
     day = min(start.day, calendar.monthrange(year, start.month)[1])
     return dt.date(year, start.month, day) - dt.timedelta(days=1)
@@ -133,7 +133,7 @@ def find_period(title: str, text: str) -> tuple[str | None, int | None, int | No
 
 def find_validity(text: str, *, meta: dict[str, str] | None = None, issued_on: str | None = None) -> Validity:
     """When the document is in force: the metadata block's 实施日期 / 失效日期 first, then what the text
-    says of itself ("本办法自2023年9月8日起施行，有效期3年", "有效期至2027年1月30日",
+    says of itself ("本规定自2025年3月1日起施行，有效期2年", "有效期至2028年6月30日",
     "实施期限自印发之日起至2027年12月31日止")."""
     meta = meta or {}
     start, end = date_of(meta.get("valid_from")), date_of(meta.get("valid_until"))
@@ -178,7 +178,7 @@ def _agency_names() -> list[tuple[str, str]]:
 
 
 def full_agency_name(name: str) -> str:
-    """"广州市人力资源社会保障局" → "广州市人力资源和社会保障局": the name the department signs with."""
+    """"某市人力资源社会保障局" → "某市人力资源和社会保障局": the name the department signs with."""
     for short, full in _agency_names():
         if name.endswith(short) and not name.endswith(full):
             return name[: -len(short)] + full
@@ -214,20 +214,20 @@ _RELATIVE = {"省": ("province",), "市": ("city", "province"), "区": ("distric
 
 
 def _site_relative(name: str, site: Region | None, g: Gazetteer) -> str:
-    """"市人力资源社会保障局" on a district's portal → the city's bureau: "广州市人力资源社会保障局"."""
+    """"市人社局" on a district's portal → the city's bureau: "某某市人社局"."""
     head = name[:1]
     if site is None or head not in _RELATIVE or g.mentions(name):
         return name
     for r in [site, *g.ancestors(site)]:
         if r.level in _RELATIVE[head] and r.name.endswith(head):
-            # a municipality's districts are named under it: 重庆市 + 万州区 (display), not 万州区
+            # a municipality's districts are named under it (display "某某市某某区"), not on their own
             return r.display + name[1:]
     return name
 
 
 def source_issuers(source: str | None, site: Region | None, g: Gazetteer) -> list[str]:
-    """A page's "信息来源" as issuers: "市人力资源社会保障局 市劳动就业服务管理中心" → two bodies; a
-    division written after its department ("… 人力资源流动管理处") stays with it."""
+    """A page's "信息来源" as issuers: "市人社局 市就业服务中心" → two bodies; a division written after
+    its department ("市人社局 人才服务处") stays with it."""
     if not source:
         return []
     out: list[str] = []
@@ -268,7 +268,7 @@ def find_region(
 
 
 def site_region(meta: dict[str, str], g: Gazetteer) -> Region | None:
-    """The region of the portal a page was saved from ("广州市越秀区人民政府门户网站")."""
+    """The region of the portal a page was saved from ("某某市某某区人民政府门户网站")."""
     return g.region_of_issuer(meta["site"]) if meta.get("site") else None
 
 
@@ -301,7 +301,7 @@ def space_joint_issuers(title: str, issuers: list[str]) -> str:
 
 
 def aliases_from(title: str) -> list[str]:
-    """Quoted nicknames such as “四网一数”, “满天星”, “十四五” that users type instead of the title."""
+    """Quoted nicknames such as “某某工程”, “十四五” that users type instead of the title."""
     out = []
     for m in re.finditer(r"[“\"]([^”\"]{2,12})[”\"]", title):
         if m.group(1) not in out:

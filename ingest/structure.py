@@ -31,7 +31,7 @@ HEADING_RES: list[tuple[float, re.Pattern[str]]] = [
     (4, re.compile(r"^[（(]\s*[0-9０-９]{1,2}\s*[）)]")),
 ]
 ARTICLE_LEVEL = 0.3
-PART_LEVEL = 0.5  # "面向单位的扶持政策" above a list that starts again at 一、
+PART_LEVEL = 0.5  # "面向企业的政策" above a list that starts again at 一、
 BOX_LEVEL = 2.5  # 专栏 boxes sit under （一）-level sections
 BOX_RE = re.compile(r"^专栏\s*[0-9０-９]+")
 _FOOTER_RE = re.compile(r"^\s*(抄\s*送|公开方式)\s*[：:]")
@@ -45,18 +45,18 @@ _ORG_END_RE = re.compile(r"(政府|办公室|办公厅|委员会|局|委|部|厅
 _ROW_NUMBER_RE = re.compile(r"[0-9０-９]+")
 _QUESTION_END = ("？", "?")
 _ANSWER_RE = re.compile(r"^\s*答\s*[：:]")
-# "补贴条件：", "申请材料：", "申领方式：…": a block of its own kind within a measure or an item
+# "申请条件：", "申请材料：", "办理方式：…": a block of its own kind within a measure or an item
 LABEL_RE = re.compile(
     r"^\s*(?P<label>[\u4e00-\u9fa5]{0,14}(?:条件|标准|期限|材料|流程|对象|方式|程序|渠道|时间|范围|要求|地点))\s*[：:]"
 )
-# A line that only assigns units to what precedes it: "（责任单位：市科技局、市数据局）", "（市科技局负责）"
+# A line that only assigns units to what precedes it: "（责任单位：县甲局、县乙局）", "（县甲局负责）"
 UNIT_LINE_RE = re.compile(
     r"^\s*[（(〔【]\s*(?:(?:牵头|责任|配合)(?:单位|部门)\s*[：:][^（）()]*(?:[（(][^（）()]*[）)][^（）()]*)*"
     r"|[^（）()：:]{2,200}?负责[^（）()]{0,40})[）)〕】]\s*$"
 )
-# Number and unit pieces a layout broke off a sentence: "1.2", "元", "/", "千瓦时"
+# Number and unit pieces a layout broke off a sentence: "0.8", "元", "/", "立方米"
 _FRAGMENT_RE = re.compile(
-    r"^[0-9０-９.．,，%％/／~～\-－—]*(?:亿元|万元|元|千瓦时|万千瓦时|千瓦|兆瓦|瓦|万吨|吨|公斤|千克|万平方米|平方米|"
+    r"^[0-9０-９.．,，%％/／~～\-－—]*(?:亿元|万元|元|千瓦时|万千瓦时|千瓦|兆瓦|瓦|万吨|吨|公斤|千克|万平方米|平方米|万立方米|立方米|"
     r"万亩|亩|公里|千米|米|个|户|家|人|次|倍)?[0-9０-９.．%％/／]*$"
 )
 RUN_ON_CHARS = 300  # a line this long with headings inside it is text published without line breaks
@@ -294,7 +294,7 @@ def _paragraphs(lines: list[Line]) -> list[str]:
         if not t.strip():
             continue
         is_struct = bool(heading_level(t)) or _is_table_line(ln.text) or ln.text.startswith("\t")
-        # a number or unit broken off its sentence ("1.2" / "元" / "/" / "千瓦时") joins it even after a
+        # a number or unit broken off its sentence ("0.8" / "元" / "/" / "立方米") joins it even after a
         # heading, but never after a full stop or inside a table
         fragment = bool(
             paras and not ln.boundary and _is_fragment(t) and not _is_table_line(paras[-1])
@@ -511,7 +511,7 @@ class _BodyParser:
         return j
 
     def labelled(self, paras: list[str], i: int, label: str) -> int:
-        """"补贴条件：" and the lines under it, down to the next label or a heading at the level of
+        """"申请条件：" and the lines under it, down to the next label or a heading at the level of
         the item it belongs to: one clause with the label in its path."""
         top = self.stack[-1][0] if self.stack else 2.0
         path = [*self.path(), label]

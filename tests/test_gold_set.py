@@ -38,7 +38,7 @@ TYPES = {
     "validity",
     "unanswerable",
 }
-REGIONS = {"重庆市", "万州区", "奉节县", "九龙坡区", None}
+REGIONS = {"重庆市", "重庆市万州区", "重庆市奉节县", "重庆市九龙坡区", None}
 REQUIRED_FIELDS = {
     "id": str,
     "question": str,

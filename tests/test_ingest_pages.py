@@ -196,7 +196,7 @@ def test_page_chrome_is_not_a_clause() -> None:
         for c in clauses:
             assert not any(word in c.text for word in chrome), (prefix, c.label, c.text[:80])
     # a hidden copy of the whole text (display:none) is not read twice
-    doc, clauses = page("204")
+    _, clauses = page("204")
     texts = [c.text for c in clauses if "第一条 为加强本市就业见习基地管理" in c.text]
     assert len(texts) == 1
 
@@ -254,7 +254,8 @@ def test_203_question_and_answer_pairs() -> None:
         assert answer.startswith("答：")
     conditions = pairs[4]  # the answer's own numbered items stay inside the pair
     assert "（一）登记失业人员" in conditions.text and "小微企业借款人申请条件：" in conditions.text
-    assert [(a.text, a.value) for a in pairs[1].amounts] == [("最高30万元", 30), ("最高50万元", 50), ("最高500万元", 500)]
+    amounts = [(a.text, a.value) for a in pairs[1].amounts]
+    assert amounts == [("最高30万元", 30), ("最高50万元", 50), ("最高500万元", 500)]
 
 
 def test_202_labelled_blocks() -> None:
@@ -264,7 +265,8 @@ def test_202_labelled_blocks() -> None:
     assert [c.path for c in clauses if c.path != ["基本信息"]] == [[i, label] for i in items for label in labels]
     conditions = one(clauses, lambda c: c.path == [items[0], "补贴条件"])
     assert conditions.text.startswith("补贴条件：\n（1）初创企业的法定代表人")
-    assert "⑤创办驿道客栈、民宿、农家乐的人员。" in conditions.text and "（2）初创企业登记注册满6个月" in conditions.text
+    assert "⑤创办驿道客栈、民宿、农家乐的人员。" in conditions.text
+    assert "（2）初创企业登记注册满6个月" in conditions.text
     standard = one(clauses, lambda c: c.path == [items[1], "补贴标准"])
     assert standard.text == "补贴标准：一等奖20万元，二等奖15万元，三等奖10万元，优胜奖5万元。"
     assert [a.value for a in standard.amounts] == [20, 15, 10, 5]
@@ -281,7 +283,8 @@ def test_207_parts_and_labelled_blocks() -> None:
     assert first.path == ["面向单位的扶持政策", "一、小微企业社保补贴", "申领方式"]
     assert first.text.split("\n")[1].startswith("网址：")  # the address line belongs to the block
     # both lists start again at 一、: the two 一、 sections are apart
-    assert one(clauses, lambda c: c.path == ["面向毕业生的扶持政策", "一、灵活就业社保补贴"]).text.startswith("毕业2年内")
+    flexible = one(clauses, lambda c: c.path == ["面向毕业生的扶持政策", "一、灵活就业社保补贴"])
+    assert flexible.text.startswith("毕业2年内")
     rent = one(clauses, lambda c: c.path == ["面向毕业生的扶持政策", "六、创业租金补贴"] and "补贴标准为" in c.text)
     assert [(a.value, a.unit, a.is_cap) for a in rent.amounts] == [(6000, "元", True), (4000, "元", True)]
 
@@ -445,7 +448,8 @@ def test_chapters_and_articles(tmp_path: Path) -> None:
         ["第三章 附则", "第五条"],
     ]
     assert clauses[2].text == (
-        "第二条 本措施适用于在本县登记注册的数字经济企业。\n本措施所称数字经济企业，是指以数据资源为关键要素开展经营的企业。"
+        "第二条 本措施适用于在本县登记注册的数字经济企业。\n"
+        "本措施所称数字经济企业，是指以数据资源为关键要素开展经营的企业。"
     )
     assert clauses[7].text == "补贴期限累计不超过3年。"
     # in force from 2027: not yet on 2026-11-22; two years end on 2028-12-31
@@ -528,7 +532,9 @@ def test_unit_lines_close_the_measures_above_them(tmp_path: Path) -> None:
     }
     # the line stays with the text it closes, verbatim
     shop = one(clauses, lambda c: c.path[-1] == "（一）建设农村电商站点")
-    assert shop.text == "（一）建设农村电商站点。到2027年建成村级电商服务站点60个。\n（责任单位：县商务服务局、县乡村振兴局）"
+    assert shop.text == (
+        "（一）建设农村电商站点。到2027年建成村级电商服务站点60个。\n（责任单位：县商务服务局、县乡村振兴局）"
+    )
 
 
 LEAD_FIRST = """青禾县优化营商环境行动方案
@@ -612,7 +618,8 @@ PORTAL = """<!DOCTYPE html><html><head><meta charset="utf-8">
 <p>重点任务分工表</p>
 <table>
 <tr><td>序号</td><td>工作事项</td><td>主要内容</td><td>牵头单位</td><td>配合单位</td></tr>
-<tr><td rowspan="2">1</td><td rowspan="2">建设信息基础设施</td><td>推进千兆光网向行政村延伸</td><td>县数智发展局</td><td>各乡镇</td></tr>
+<tr><td rowspan="2">1</td><td rowspan="2">建设信息基础设施</td><td>推进千兆光网向行政村延伸</td>
+<td>县数智发展局</td><td>各乡镇</td></tr>
 <tr><td>推进5G基站建设</td><td>县数智发展局、县通信管理办</td><td>/</td></tr>
 <tr><td>2</td><td>发展农村电商</td><td>培育农产品电商企业</td><td>县商务服务局</td><td>县乡村振兴局</td></tr>
 </table>
@@ -631,14 +638,17 @@ def test_portal_page(tmp_path: Path) -> None:
     )
     assert doc.status == "effective"
     everything = "\n".join(c.text for c in clauses)
-    for hidden in ("隐藏的重复正文", "另一段隐藏文字", "图标文字", "注释不应出现", "无障碍", "政务公开", "分享到", "网站标识码"):
+    hidden_or_chrome = ("隐藏的重复正文", "另一段隐藏文字", "图标文字", "注释不应出现", "无障碍", "政务公开", "分享到",
+                        "网站标识码")
+    for hidden in hidden_or_chrome:
         assert hidden not in everything, hidden
     info = one(clauses, lambda c: c.path == ["基本信息"])
     assert "发 文 字 号：青府办发〔2026〕5号" in info.text and "索 引 号：QH-2026-00017" in info.text
     rows = [c for c in clauses if c.kind == "task_row"]
     assert [(c.path[-1], c.text, c.lead_units, c.responsible_units) for c in rows] == [
         ("第1项", "建设信息基础设施\t推进千兆光网向行政村延伸\t县数智发展局\t各乡镇", ["县数智发展局"], ["各乡镇"]),
-        ("第1项", "建设信息基础设施\t推进5G基站建设\t县数智发展局、县通信管理办\t/", ["县数智发展局", "县通信管理办"], []),
+        ("第1项", "建设信息基础设施\t推进5G基站建设\t县数智发展局、县通信管理办\t/",
+         ["县数智发展局", "县通信管理办"], []),
         ("第2项", "发展农村电商\t培育农产品电商企业\t县商务服务局\t县乡村振兴局", ["县商务服务局"], ["县乡村振兴局"]),
     ]
     trade = one(clauses, lambda c: c.path == ["二、重点任务", "（二）发展农村电子商务"])
@@ -713,3 +723,22 @@ def test_loaded_page_reports_what_it_removed() -> None:
     assert loaded.metadata["published_on"] == "2025-11-18 17:37"
     assert any("粤公网安备" in line for line in loaded.removed)
     assert not any("粤公网安备" in line for line in loaded.text.split("\n"))
+
+
+@pytest.mark.slow
+def test_ingest_reports_the_files_it_did_not_read_and_drops_them_from_the_index(tmp_path: Path,
+                                                                                 settings_factory) -> None:
+    from policybot.wiring import ingest_paths
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.txt").write_text(UNIT_LINES, "utf-8")
+    (folder / "README.md").write_text("# 说明\n\n本目录收录青禾县的政策文件。\n", "utf-8")
+    settings = settings_factory(tmp_path / "index")
+    first = ingest_paths([folder], settings=settings, include=["README*"])  # as an older version did
+    assert sorted(Path(p).name for p in first.added) == ["README.md", "plan.txt"]
+    second = ingest_paths([folder], settings=settings)
+    note = "describes the folder, not a policy document (--include to read it)"
+    assert second.ignored == [(str(folder / "README.md"), note)]
+    assert second.removed == [str(folder / "README.md")]
+    assert (second.skipped, second.documents) == ([str(folder / "plan.txt")], 1)
