@@ -13,6 +13,10 @@ from the first to the last line is the *body*.
 Whitespace and "|" (table markup of text outputs) are ignored when lines are compared.
 
     .venv/bin/python bench/html_extraction.py            # table in Markdown, as in the README
+
+jusText comes with trafilatura. readability-lxml is not a dependency of the project (pip 23 cannot
+resolve it together with trafilatura in one install); add it for this comparison with
+`.venv/bin/pip install readability-lxml==0.9`. Without it its row is left out.
 """
 
 from __future__ import annotations
@@ -27,7 +31,6 @@ from pathlib import Path
 
 import justext
 import trafilatura
-from readability import Document
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -100,8 +103,18 @@ def _trafilatura(**kw: object) -> Callable[[str], str]:
 
 
 def _readability(html: str) -> str:
+    from readability import Document  # optional: installed by hand for this comparison only
+
     summary = Document(html).summary(html_partial=True)
     return "\n".join(render(visible_soup(summary)))
+
+
+def _has_readability() -> bool:
+    try:
+        import readability  # noqa: F401  optional, see the module docstring
+    except ImportError:
+        return False
+    return True
 
 
 def _justext(html: str) -> str:
@@ -138,6 +151,8 @@ def main() -> None:
         truths[p.name[:3]] = (html, *truth_lines(html, TRUTH[p.name[:3]]))
     print("| extractor | kept, mean | kept, worst page | leaked, mean | leaked, worst page | ms/page |")
     print("|---|---|---|---|---|---|")
+    if not _has_readability():
+        EXTRACTORS.pop("readability-lxml 0.9")
     for name, run in EXTRACTORS.items():
         kept, leaked, per = [], [], []
         for key, (html, body, region) in truths.items():
