@@ -442,12 +442,12 @@ class _BodyParser:
     def end_table(self) -> None:
         if not self.table_header:
             return
-        self.end_section()
         header = "\t".join(c for c in self.table_header if c)
         if self.rows:
             self.consumed.append(("table header", header))  # it labels every row, in their paths
         elif header:
             self.add(self.path() or ["前言"], header, "table_row")  # a table of one row: that row is content
+        self.end_section()
         self.table_header, self.rows = [], 0
 
     def paragraph(self, paras: list[str], i: int) -> int:
