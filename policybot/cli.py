@@ -113,7 +113,8 @@ def _filters(args: argparse.Namespace, docs: dict[str, PolicyDocument]) -> Filte
     regions = [args.region] if args.region else None
     if regions:
         known = {d.region for d in docs.values() if d.region}
-        regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
+        if args.region not in known:  # a short name ("某某") finds the stored one ("某某市某某区")
+            regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
     return Filters(regions=regions, doc_ids=doc_ids, kinds=[args.kind] if args.kind else None)
 
 

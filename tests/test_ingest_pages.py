@@ -742,3 +742,16 @@ def test_ingest_reports_the_files_it_did_not_read_and_drops_them_from_the_index(
     assert second.ignored == [(str(folder / "README.md"), note)]
     assert second.removed == [str(folder / "README.md")]
     assert (second.skipped, second.documents) == ([str(folder / "plan.txt")], 1)
+
+
+def test_region_filters_still_match_a_short_name() -> None:
+    """Regions are stored as display names (重庆市奉节县); `--region 奉节` keeps finding them."""
+    import argparse
+
+    from policybot.cli import _filters
+
+    docs = {d.doc_id: d for d in (parse_document(p, today=TODAY, max_bytes=MAX_BYTES)[0]
+                                  for p in sorted(POLICIES.glob("*.txt")))}
+    cases = (("奉节", ["重庆市奉节县"]), ("万州区", ["重庆市万州区"]), ("重庆市九龙坡区", ["重庆市九龙坡区"]))
+    for typed, stored in cases:
+        assert _filters(argparse.Namespace(region=typed, doc=None, kind=None), docs).regions == stored
