@@ -23,7 +23,7 @@ _DOC_NO_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _PERIOD_RE = re.compile(r"(20\d{2}|19\d{2})\s*[—\-－–~～至到]+\s*(20\d{2}|19\d{2})\s*年?")
-_DRAFT_RE = re.compile(r"征求意见稿|送审稿|草案")
+DRAFT_RE = re.compile(r"征求意见稿|送审稿|草案")
 _ISSUER_END_RE = re.compile(r"(人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|办公厅|局|委)$")
 _ORG_RE = re.compile(r"(政府|办公室|办公厅|委员会|局|委|部|厅|中心|管委会|院|会|处|办|室|科|所|站|队)$")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -121,14 +121,22 @@ def find_issued_on(header: list[str], footer: list[str], meta: dict[str, str] | 
 
 
 def find_period(title: str, text: str) -> tuple[str | None, int | None, int | None]:
-    t = unicodedata.normalize("NFKC", title)
-    m = _PERIOD_RE.search(t)
+    period, start, end, _ = find_period_where(title, text)
+    return period, start, end
+
+
+def find_period_where(title: str, text: str) -> tuple[str | None, int | None, int | None, str | None]:
+    """(period, first year, last year, the words that state it: the title or a sentence of the text)."""
+    m = _PERIOD_RE.search(unicodedata.normalize("NFKC", title))
+    words = title
     if not m:
-        m = re.search(r"(?:规划期|实施期|期限)为\s*" + _PERIOD_RE.pattern, unicodedata.normalize("NFKC", text))
+        t = unicodedata.normalize("NFKC", text)
+        m = re.search(r"(?:规划期|实施期|期限)为\s*" + _PERIOD_RE.pattern, t)
+        words = _as_written(text, _sentence(t, m.start())) if m else None
     if not m:
-        return None, None, None
+        return None, None, None, None
     a, b = int(m.group(1)), int(m.group(2))
-    return f"{a}—{b}", a, b
+    return f"{a}—{b}", a, b, words
 
 
 def find_validity(text: str, *, meta: dict[str, str] | None = None, issued_on: str | None = None) -> Validity:
@@ -277,7 +285,7 @@ def title_from(parsed: ParsedText, page_title: str | None = None) -> tuple[str, 
     """(readable title, is draft). A page's own statement of its title wins; lines broken by layout
     are re-joined."""
     lines = list(parsed.title_lines)
-    draft = any(_DRAFT_RE.search(x) for x in [*lines, page_title or ""])
+    draft = any(DRAFT_RE.search(x) for x in [*lines, page_title or ""])
     kept = [x for x in lines if not re.fullmatch(r"[（(]\s*(征求意见稿|草案|送审稿)\s*[）)]", x.strip())]
     title = page_title or "".join(x.strip() for x in kept)
     if not title:
@@ -285,7 +293,7 @@ def title_from(parsed: ParsedText, page_title: str | None = None) -> tuple[str, 
         m = re.search(r"关于印发《(.+?)》的通知", notice) or re.search(r"关于印发(.+?)的通知", notice)
         title = m.group(1) if m else ""
     if not draft:
-        draft = bool(_DRAFT_RE.search("".join(parsed.header[:3])))
+        draft = bool(DRAFT_RE.search("".join(parsed.header[:3])))
     return title, draft
 
 

@@ -91,6 +91,14 @@ def build_clauses(
     return clauses
 
 
+def _status_words(draft: bool, title_lines: list[str], period_words: str | None) -> str | None:
+    """What a status rests on when no sentence states the validity: the draft's marker
+    ("（征求意见稿）"), or the plan period of the title."""
+    if draft:
+        return next((x.strip() for x in title_lines if metadata.DRAFT_RE.search(x)), None)
+    return period_words
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -128,7 +136,7 @@ def parse_document(
     title = metadata.space_joint_issuers(title or path.stem, issuers)
     doc_number = metadata.find_doc_number(parsed.header, meta)
     issued_on = metadata.find_issued_on(parsed.header, parsed.footer, meta)
-    period, p_start, p_end = metadata.find_period(title, loaded.text)
+    period, p_start, p_end, period_words = metadata.find_period_where(title, loaded.text)
     validity = metadata.find_validity(loaded.text, meta=meta, issued_on=issued_on)
     region = metadata.find_region(
         g, issuers=issuers, title=title, doc_number=doc_number, site=site, context=loaded.text[:500]
@@ -154,7 +162,7 @@ def parse_document(
         valid_from=validity.valid_from,
         published_on=metadata.date_of(meta.get("published_on")),
         issuers=issuers,
-        validity_text=validity.text,
+        validity_text=validity.text or _status_words(draft, parsed.title_lines, period_words),
     )
     blocks = list(parsed.blocks)
     if loaded.metadata_lines:
@@ -165,7 +173,7 @@ def parse_document(
         raise LoadError("no policy text found in the file")
     doc.clause_count = len(clauses)
     from_meta = bool(meta.get("valid_from") or meta.get("valid_until"))
-    doc.validity_clause_id = _clause_stating(clauses, validity.text, meta_block=from_meta)
+    doc.validity_clause_id = _clause_stating(clauses, doc.validity_text, meta_block=from_meta)
     cov = coverage.measure(loaded.text, clauses, parsed.consumed)
     doc.coverage = round(cov.ratio, 4)
     if cov.ratio < tuning.min_coverage:

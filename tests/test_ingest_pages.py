@@ -755,3 +755,20 @@ def test_region_filters_still_match_a_short_name() -> None:
     cases = (("奉节", ["重庆市奉节县"]), ("万州区", ["重庆市万州区"]), ("重庆市九龙坡区", ["重庆市九龙坡区"]))
     for typed, stored in cases:
         assert _filters(argparse.Namespace(region=typed, doc=None, kind=None), docs).regions == stored
+
+
+def test_every_status_names_the_words_it_rests_on(tmp_path: Path) -> None:
+    from tests.conftest import CHONGQING, JIULONGPO
+
+    plan, clauses = parse_document(POLICIES / CHONGQING, today=TODAY, max_bytes=MAX_BYTES)
+    assert (plan.status, plan.validity_text) == ("expired", "重庆市数字产业发展“十四五”规划(2021—2025年)")
+    assert one(clauses, lambda c: c.clause_id == plan.validity_clause_id).path == ["标题"]
+    draft, clauses = parse_document(POLICIES / JIULONGPO, today=TODAY, max_bytes=MAX_BYTES)
+    assert (draft.status, draft.validity_text) == ("draft", "本方案实施期限自印发之日起至2027年12月31日止。")
+    assert one(clauses, lambda c: c.clause_id == draft.validity_clause_id).path == ["三、保障措施"]
+    text = "青禾县公共数据开放办法\n（征求意见稿）\n一、总则\n为规范公共数据开放，制定本办法。\n"
+    doc, clauses = made_up(tmp_path, text)
+    assert (doc.status, doc.validity_text) == ("draft", "（征求意见稿）")
+    assert one(clauses, lambda c: c.clause_id == doc.validity_clause_id).path == ["标题"]
+    doc, _ = made_up(tmp_path, "青禾县公共数据开放办法\n一、总则\n为规范公共数据开放，制定本办法。\n", "plain.txt")
+    assert (doc.status, doc.validity_text, doc.validity_clause_id) == ("effective", None, None)
