@@ -202,7 +202,7 @@ def bench_sample(work: Path, queries: list[str], regions: list[str | None], gold
     idx = PolicyIndex(index_dir, embeddings=embeddings)
     open_s = time.perf_counter() - t0
     known = set(d.region for d in idx.docs.values() if d.region)
-    region_of = [r if r in known else "奉节县" for r in regions]
+    region_of = [r if r in known else "重庆市奉节县" for r in regions]
 
     print_table(
         f"sample corpus: {report.documents} documents, {report.clauses} clauses",

@@ -3,9 +3,9 @@ data (current divisions of 2026, plus the names that recent adjustments retired,
 
 One module owns it; ingest uses it to give each document a region (from issuer, title, 文号), and the
 bot uses it to read the places a question names and to decide which documents apply there:
-a document of 广东省 applies in 广州市 and in 广州市天河区; one of 天河区 does not apply in 越秀区.
+a document of 江苏省 applies in 南京市 and in 南京市鼓楼区; one of 鼓楼区 does not apply in 玄武区.
 
-Region names as stored on documents: 全国 / 广东省 / 广州市 / 广州市天河区 / 重庆市奉节县 — the
+Region names as stored on documents: 全国 / 江苏省 / 南京市 / 南京市鼓楼区 / 上海市浦东新区 — the
 province is left out below city level, as government pages write it.
 """
 
@@ -25,7 +25,7 @@ Level = Literal["national", "province", "city", "district"]
 NATIONAL = "全国"
 _LEVEL_RANK = {"national": 0, "province": 1, "city": 2, "district": 3}
 
-# Suffixes that name the kind of division; the rest is the short name people type ("广州", "奉节").
+# Suffixes that name the kind of division; the rest is the short name people type ("南京", "鼓楼").
 _SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|林区|新区|省|市|区|县|盟|旗)$")
 # "石柱土家族自治县" → "石柱": ethnic names before 自治 are part of the formal name only.
 _ETHNIC = re.compile(r"^(.{2,4}?)(?:[^族]{1,5}族)+自治(?:区|州|县|旗)$")
@@ -37,12 +37,12 @@ _NATIONAL_ISSUER = re.compile(
 
 @dataclass(frozen=True)
 class Region:
-    code: str  # the chain of official names ("广东省/广州市/天河区"), "0" for the whole country
-    name: str  # official name: 天河区
+    code: str  # the chain of official names ("江苏省/南京市/鼓楼区"), "0" for the whole country
+    name: str  # official name: 鼓楼区
     level: Level
     parent: str | None  # parent's code
-    display: str  # how documents carry it: 广州市天河区
-    short: str  # what people type: 天河 (equal to name when nothing can be dropped)
+    display: str  # how documents carry it: 南京市鼓楼区
+    short: str  # what people type: 鼓楼 (equal to name when nothing can be dropped)
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Gazetteer:
 
     # ---- lookups ---------------------------------------------------------------------------------
     def get(self, display: str | None) -> Region | None:
-        """A region by its stored name (广州市天河区), official name or unambiguous short name."""
+        """A region by its stored name (南京市鼓楼区), official name or unambiguous short name."""
         if not display:
             return None
         if display in self.by_display:
@@ -106,7 +106,7 @@ class Gazetteer:
         Names of provinces and cities count, official or short. A district's two-character name
         (its short name, or an official one like 城区) is too often an ordinary word (和平, 合作, 新兴),
         so it counts only when the district is one of `known` (the collection's own regions), when its
-        city or province is written just before it (广州越秀), or when it is not an ordinary word:
+        city or province is written just before it (南京鼓楼), or when it is not an ordinary word:
         not common in jieba's general dictionary and not used as a word by `ordinary` (the collection).
         Where a name is shared by several regions, the one whose city or province the text (or
         `context`) also names wins, then the ones in or near `known`.
@@ -126,7 +126,7 @@ class Gazetteer:
                      if r.code in named or self._counts(r, word, before, known_codes, ordinary)]
             if not cands:
                 continue
-            # a longer chain written out ("广州市天河区") resolves a shared district name
+            # a longer chain written out ("南京市鼓楼区") resolves a shared district name
             cands = self._disambiguate(cands, text + context, near)
             for i in range(s, e):
                 taken[i] = True
@@ -158,7 +158,7 @@ class Gazetteer:
         return sorted(cands, key=score, reverse=True)
 
     def most_specific(self, mentions: list[Mention]) -> Region | None:
-        """The deepest region of a consistent chain ("重庆市…奉节县…" → 重庆市奉节县)."""
+        """The deepest region of a consistent chain ("上海市…浦东新区…" → 上海市浦东新区)."""
         regions = [m.region for m in mentions]
         if not regions:
             return None
@@ -183,7 +183,7 @@ class Gazetteer:
         return None
 
     def region_of_doc_number(self, doc_number: str | None, *, known: Iterable[Region] = ()) -> Region | None:
-        """"国办发〔2024〕3号" → 全国, "穗人社规字〔2019〕6号" → 广州市: by the abbreviation it starts with.
+        """"国办发〔2024〕3号" → 全国, "苏政发〔2022〕1号" → 江苏省: by the abbreviation it starts with.
         Where an abbreviation is shared (宁: 南京 and 宁夏), a region of the collection decides."""
         if not doc_number:
             return None
@@ -200,7 +200,7 @@ class Gazetteer:
 
 
 # A word this frequent in jieba's general dictionary is an ordinary word before it is a place name:
-# at 300, 城区/和平/合作/新兴/惠民 are ordinary and 越秀/海珠/番禺/黄埔 are places.
+# at 300, 城区/和平/合作/新兴 are ordinary and 玄武/秦淮/徐汇/余杭 are places.
 COMMON_WORD_FREQ = 300
 
 

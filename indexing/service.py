@@ -20,9 +20,9 @@ import numpy as np
 
 from core.errors import LoadError
 from core.records import Clause, PolicyDocument
-from core.settings import Settings
+from core.settings import IngestTuning, Settings
 from indexing.lock import writer_lock
-from ingest.discover import expand_paths
+from ingest.discover import discover
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
 from vectorstore import catalog
 from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, collection_name, open_chroma, text_key
@@ -44,6 +44,7 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # files in the folders not read, and why
     documents: int = 0
     clauses: int = 0
     embedded: int = 0
@@ -73,6 +74,7 @@ def parse_changed(
     max_bytes: int,
     max_clause_chars: int,
     progress: Progress | None = None,
+    tuning: IngestTuning | None = None,
 ) -> Parsed:
     """Parse the files that are new or changed since the live generation; skip the others."""
     by_path = {d.source_path: d for d in live.docs.values()}
@@ -90,7 +92,7 @@ def parse_changed(
                 report.skipped.append(key)
                 continue
             doc, clauses = parse_document(
-                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha
+                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning
             )
         except LoadError as e:
             report.failed.append((key, str(e)))
@@ -227,18 +229,28 @@ class Indexer:
         )
 
     def ingest(
-        self, paths: list[Path], *, progress: Progress | None = None, remove_doc_ids: list[str] | None = None
+        self,
+        paths: list[Path],
+        *,
+        progress: Progress | None = None,
+        remove_doc_ids: list[str] | None = None,
+        include: tuple[str, ...] | list[str] = (),
     ) -> IngestReport:
         t0 = time.perf_counter()
         s = self.settings
         report = IngestReport()
+        found = discover(paths, include=include)
+        report.ignored = found.ignored
         with writer_lock(self.index_dir):
             live = catalog.load_generation(self.index_dir)
             parsed = parse_changed(
-                expand_paths(paths), live, report, today=s.today_date(),
-                max_bytes=int(s.max_file_mb * 1024 * 1024), max_clause_chars=s.max_clause_chars, progress=progress,
+                found.files, live, report, today=s.today_date(), max_bytes=int(s.max_file_mb * 1024 * 1024),
+                max_clause_chars=s.max_clause_chars, progress=progress, tuning=s.ingest,
             )
-            docs, clauses, new = diff(live, parsed, paths, report, remove_doc_ids=remove_doc_ids)
+            # a file read before and skipped now (a README an older version took in) leaves the index
+            now_ignored = {p for p, _ in found.ignored}
+            dropped = [d.doc_id for d in live.docs.values() if d.source_path in now_ignored]
+            docs, clauses, new = diff(live, parsed, paths, report, remove_doc_ids=[*(remove_doc_ids or []), *dropped])
             report.documents = len(docs)
             if not report.changed:
                 if (self.index_dir / DIRTY).exists():

@@ -12,14 +12,12 @@ import logging
 import re
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import charset_normalizer
 import docx
 import pypdf
-from bs4 import BeautifulSoup, NavigableString
-from bs4.element import PreformattedString, Tag
 from docx.document import Document as DocxDocument
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
@@ -28,6 +26,7 @@ from docx.text.paragraph import Paragraph
 from pypdf.errors import DependencyError
 
 from core.errors import LoadError
+from ingest.html import metadata_lines, read_page
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +41,6 @@ _BOMS = (  # utf-32 first: its LE BOM starts with the utf-16 LE BOM
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _GB_EXTRA = re.compile(r"[\x00-\x7f\u00b7\u2010-\u205e\u3007\u33a1]+")  # GBK-era punctuation GB2312 lacks
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
-_HTML_WS = re.compile(r"[ \t\n\r\f]+")
-_HTML_DROP = ["script", "style", "nav", "header", "footer", "head", "noscript", "template"]
-_HTML_BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "ul", "ol", "dl", "dt", "dd",
-               "section", "article", "main", "aside", "blockquote", "caption", "figure", "hr"}
 _MD_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _MD_LINE = re.compile(r"^(?: {0,3}#{1,6}(?:[ \t]+|$)|[ \t]*[-*][ \t]+)")  # heading marks, list bullets
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -62,6 +57,12 @@ class LoadedText:
     text: str  # the document text, verbatim as far as the format allows
     encoding: str  # "utf-8", "utf-8-sig", "gb18030", ... or the container format: "docx", "pdf", "html", "md"
     fmt: str  # "txt" | "docx" | "pdf" | "html" | "md"
+    # web pages: their metadata block (field → value as written), their own title, and the lines a
+    # reader sees around the document (menus, footers) that were removed as boilerplate
+    metadata: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+    removed: tuple[str, ...] = ()
+    metadata_lines: tuple[str, ...] = ()  # the metadata block as the page shows it
 
 
 def _size(n: int) -> str:
@@ -94,18 +95,23 @@ def load_file(
             text, encoding, fmt = _load_pdf(path), "pdf", "pdf"
         else:
             data = path.read_bytes()
-            decoded, charset = _decode_html(data) if suffix in (".html", ".htm") else decode_bytes(data)
+            decoded, charset = decode_html(data) if suffix in (".html", ".htm") else decode_bytes(data)
             decoded = _nl(decoded)
+            log.debug("%s decoded as %s", path.name, charset)
             if suffix == ".txt":
                 text, encoding, fmt = decoded, charset, "txt"
             elif suffix == ".md":
                 text, encoding, fmt = _md_text(decoded), "md", "md"
             else:
-                soup = BeautifulSoup(decoded, "html.parser")
-                for tag in soup.find_all(_HTML_DROP):
-                    tag.decompose()
-                text, encoding, fmt = _html_text(soup), "html", "html"
-            log.debug("%s decoded as %s", path.name, charset)
+                page = read_page(decoded)
+                text = _nl(page.text)
+                if not text.strip():
+                    raise LoadError(f"文件为空 / empty file: {path.name} contains no text")
+                loaded = LoadedText(text, "html", "html", page.metadata, page.title, tuple(page.removed),
+                                    tuple(page.meta_lines))
+                log.info("loaded %s: fmt=html chars=%d, %d lines of page chrome removed",
+                         path.name, len(text), len(page.removed))
+                return loaded
     except FileNotFoundError:
         raise LoadError(f"文件不存在 / file not found: {path.name}") from None
     except OSError as e:
@@ -113,8 +119,24 @@ def load_file(
     text = _nl(text)
     if not text.strip():
         raise LoadError(f"文件为空 / empty file: {path.name} contains no text")
+    text, meta, shown = leading_metadata(text)
     log.info("loaded %s: fmt=%s encoding=%s chars=%d", path.name, fmt, encoding, len(text))
-    return LoadedText(text=text, encoding=encoding, fmt=fmt)
+    return LoadedText(text=text, encoding=encoding, fmt=fmt, metadata=meta, metadata_lines=tuple(shown))
+
+
+# A metadata block (索引号 / 发文机关 / 成文日期 / 发文字号 …) stands before the document's first lines.
+LEADING_LINES = 40
+
+
+def leading_metadata(text: str) -> tuple[str, dict[str, str], list[str]]:
+    """A copy of a page or a PDF printed from a portal keeps the metadata block at its top, as lines of
+    "label：value" or a table: read it as metadata and take it out of the text."""
+    lines = text.split("\n")
+    head = lines[:LEADING_LINES]
+    meta, used, shown = metadata_lines(head)
+    if not used:
+        return text, {}, []
+    return "\n".join(x for i, x in enumerate(lines) if i not in used), meta, shown
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -231,7 +253,7 @@ def _load_pdf(path: Path) -> str:
     return "\n".join(pages)
 
 
-def _decode_html(data: bytes) -> tuple[str, str]:
+def decode_html(data: bytes) -> tuple[str, str]:
     match = _META_CHARSET.search(data[:4096])
     if match and b"\x00" not in data and not any(data.startswith(b) for b, _ in _BOMS):
         name = match.group(1).decode("ascii").lower()
@@ -241,48 +263,6 @@ def _decode_html(data: bytes) -> tuple[str, str]:
         except (LookupError, UnicodeDecodeError):
             log.debug("meta charset %s does not fit the bytes; detecting instead", name)
     return decode_bytes(data)
-
-
-def _html_text(node: Tag) -> str:
-    lines: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        line = _HTML_WS.sub(" ", "".join(buf)).strip(" \xa0")  # source whitespace is layout, not content
-        if line:
-            lines.append(line)
-        buf.clear()
-
-    def walk(tag: Tag) -> None:
-        for child in tag.children:
-            if isinstance(child, NavigableString):
-                if not isinstance(child, PreformattedString):  # comments, doctype, CDATA
-                    buf.append(str(child))
-            elif child.name in ("table", "pre") or child.name in _HTML_BLOCK:
-                flush()
-                if child.name == "table":
-                    lines.extend(_html_table(child))
-                elif child.name == "pre":
-                    lines.extend(child.get_text().split("\n"))
-                else:
-                    walk(child)
-                    flush()
-            else:
-                walk(child)
-
-    walk(node)
-    flush()
-    return "\n".join(lines)
-
-
-def _html_table(table: Tag) -> list[str]:
-    out: list[str] = []
-    for tr in table.find_all("tr"):
-        cells = tr.find_all(["td", "th"], recursive=False)
-        if cells and tr.find_parent("table") is table:  # rows of nested tables render inside their cell
-            out.extend("\t" + _html_text(cell) for cell in cells)
-            out.append("")
-    return out
 
 
 def _md_inline(text: str) -> str:

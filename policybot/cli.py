@@ -48,7 +48,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        report = wiring.ingest_paths([Path(p) for p in args.paths], settings=s, progress=progress)
+        report = wiring.ingest_paths(
+            [Path(p) for p in args.paths], settings=s, progress=progress, include=args.include or ()
+        )
     except IndexLocked as e:
         print(f"错误：{e}", file=sys.stderr)
         return 3
@@ -65,6 +67,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         "skipped": len(report.skipped),
         "embedded": report.embedded,
         "failed": [{"path": p, "reason": r} for p, r in report.failed],
+        "ignored": [{"path": p, "reason": r} for p, r in report.ignored],
         "seconds": round(report.seconds, 2),
     }
     if args.json:
@@ -78,6 +81,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
         for p, r in report.failed:
             print(f"  失败：{p}：{r}")
+        for p, r in report.ignored:
+            print(f"  未读取：{p}：{r}")
     return 1 if report.failed and not (report.added or report.updated or report.skipped) else 0
 
 
@@ -108,7 +113,8 @@ def _filters(args: argparse.Namespace, docs: dict[str, PolicyDocument]) -> Filte
     regions = [args.region] if args.region else None
     if regions:
         known = {d.region for d in docs.values() if d.region}
-        regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
+        if args.region not in known:  # a short name ("某某") finds the stored one ("某某市某某区")
+            regions = sorted(r for r in known if args.region in r or r in args.region) or [args.region]
     return Filters(regions=regions, doc_ids=doc_ids, kinds=[args.kind] if args.kind else None)
 
 
@@ -190,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("paths", nargs="+")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--include", action="append", metavar="PATTERN",
+                    help="also read files in the folders whose name matches (e.g. 'README*'); repeatable")
     common(sp)
     sp.set_defaults(fn=cmd_ingest)
 

@@ -116,7 +116,7 @@ def test_follow_up_with_topic_only(sample_bot):
 
 def test_multi_region_question_gets_one_line_per_region(sample_bot):
     ans = ask(sample_bot, "5G基站要建多少个？")
-    assert "【万州区】" in ans.answer and "【奉节县】" in ans.answer
+    assert "【重庆市万州区】" in ans.answer and "【重庆市奉节县】" in ans.answer
     assert "5050个" in ans.answer and "2525个" in ans.answer
 
 

@@ -94,7 +94,7 @@ class StaffHandlers:
 
     def _filters(self, region: str, doc_id: str, kind: str, lead_unit: str, year: str | int | None) -> Filters:
         return Filters(
-            regions=[region] if region and region != ALL else None,
+            regions=self.state.resolve_regions(region) if region and region != ALL else None,  # short names too
             doc_ids=[doc_id] if doc_id and doc_id != ALL else None,
             kinds=[kind] if kind and kind != ALL else None,
             lead_unit=(lead_unit or "").strip() or None,

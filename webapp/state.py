@@ -202,6 +202,8 @@ class AppState:
         if not region:
             return None
         known = self.regions()
+        if region in known:  # a stored name (某某市某某区) means that region alone
+            return [region]
         return sorted(r for r in known if region in r or r in region) or [region]
 
     def search(self, query: str, *, filters: Filters | None = None, k: int = 20) -> list[ScoredClause]:
