@@ -170,9 +170,11 @@ def content_terms(tokens: list[str], stop: set[str]) -> list[str]:
     """Topic words: fillers, question words and numbers dropped, a leading '要/能…' cut ('要建' → '建')."""
     out: list[str] = []
     for t in tokens:
-        if len(t) >= 3 and t not in FILLER and t not in stop:
+        if len(t) >= 2 and t not in FILLER and t not in stop:
             cut = t.lstrip(_LEAD_FN).rstrip(_TAIL_FN)
-            t = cut if len(cut) >= 2 else t
+            # "要建多少" → "建": a modal glued to a verb by the segmenter; a real word ("人才") is left whole
+            if len(cut) >= 2 or (cut != t and not wordclass.known(t)):
+                t = cut or t
         if t in FILLER or t in stop or t in out or _QUESTION_WORD.match(t):
             continue
         if _NUMBER.match(t) and not _YEAR.match(t):

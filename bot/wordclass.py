@@ -36,6 +36,11 @@ def warm_up() -> None:
     _tags()
 
 
+def known(word: str) -> bool:
+    """Whether jieba's dictionary has the word."""
+    return word in _tags()
+
+
 def weight(word: str, *, used_by_collection: bool) -> float:
     """Multiplier of a question word's weight: 1 for words the collection uses and for naming words."""
     if used_by_collection or word.isascii():
