@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from core.settings import Settings
 from webapp.api import build_router
 from webapp.chat_ui import build_chat_blocks
-from webapp.render import CSS
+from webapp.page_html import ChinesePageMiddleware, page_css
 from webapp.security import harden
 from webapp.staff_ui import build_staff_blocks
 from webapp.state import AppState
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+STAFF_FOOTER = ["api"]  # staff scripts use the gradio API of their page
 PUBLIC_UPLOAD_CAP = "1mb"  # the public page has no file inputs; gradio's upload route still exists
 
 
@@ -68,17 +69,17 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
     app = FastAPI(title="policybot", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.policybot = state
     harden(app)
+    app.add_middleware(ChinesePageMiddleware)
     app.include_router(build_router(state))
 
     common = {
         "allowed_paths": [str(state.export_dir)],
         "blocked_paths": blocked_paths(settings),
         "show_error": False,  # our exceptions go to the log, not to the browser
-        "footer_links": ["api"],
         "run_history": False,  # help-desk PCs are shared: keep no questions in the browser
         "ssr_mode": False,
         "mcp_server": False,
-        "css": CSS,
+        "css": page_css(),
         "server_name": host,
         "server_port": settings.port,
     }
@@ -86,11 +87,11 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
     if users:
         gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff", auth=users,
                             auth_message="政策问答 · 工作人员登录", max_file_size=f"{settings.max_upload_mb:g}mb",
-                            **common)
+                            footer_links=STAFF_FOOTER, **common)
     elif host in LOOPBACK:
         log.warning("POLICYBOT_STAFF_USERS is not set: staff pages at /staff are open to anyone on this machine")
         gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff",
-                            max_file_size=f"{settings.max_upload_mb:g}mb", **common)
+                            max_file_size=f"{settings.max_upload_mb:g}mb", footer_links=STAFF_FOOTER, **common)
     else:
         log.warning("POLICYBOT_STAFF_USERS is not set and host is %s: staff pages are disabled", host)
 
@@ -100,7 +101,9 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
             return ("<p>工作人员页面未启用：请设置 POLICYBOT_STAFF_USERS（user:password,…）后重启服务。</p>")
 
     # "/" last: a mount at the root catches every path the routes above did not take
-    gr.mount_gradio_app(app, build_chat_blocks(state), path="/", max_file_size=PUBLIC_UPLOAD_CAP, **common)
+    # no footer for visitors: the API page is for scripts, not for enterprises reading answers
+    gr.mount_gradio_app(app, build_chat_blocks(state), path="/", max_file_size=PUBLIC_UPLOAD_CAP, footer_links=[],
+                        **common)
     return app
 
 
