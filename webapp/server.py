@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-STAFF_FOOTER = ["api"]  # staff scripts use the gradio API of their page
 PUBLIC_UPLOAD_CAP = "1mb"  # the public page has no file inputs; gradio's upload route still exists
 
 
@@ -76,6 +75,8 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
         "allowed_paths": [str(state.export_dir)],
         "blocked_paths": blocked_paths(settings),
         "show_error": False,  # our exceptions go to the log, not to the browser
+        # no footer: its API link is for scripts (documented in the README), not for visitors or window staff
+        "footer_links": [],
         "run_history": False,  # help-desk PCs are shared: keep no questions in the browser
         "ssr_mode": False,
         "mcp_server": False,
@@ -87,11 +88,11 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
     if users:
         gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff", auth=users,
                             auth_message="政策问答 · 工作人员登录", max_file_size=f"{settings.max_upload_mb:g}mb",
-                            footer_links=STAFF_FOOTER, **common)
+                            **common)
     elif host in LOOPBACK:
         log.warning("POLICYBOT_STAFF_USERS is not set: staff pages at /staff are open to anyone on this machine")
         gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff",
-                            max_file_size=f"{settings.max_upload_mb:g}mb", footer_links=STAFF_FOOTER, **common)
+                            max_file_size=f"{settings.max_upload_mb:g}mb", **common)
     else:
         log.warning("POLICYBOT_STAFF_USERS is not set and host is %s: staff pages are disabled", host)
 
@@ -101,9 +102,7 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
             return ("<p>工作人员页面未启用：请设置 POLICYBOT_STAFF_USERS（user:password,…）后重启服务。</p>")
 
     # "/" last: a mount at the root catches every path the routes above did not take
-    # no footer for visitors: the API page is for scripts, not for enterprises reading answers
-    gr.mount_gradio_app(app, build_chat_blocks(state), path="/", max_file_size=PUBLIC_UPLOAD_CAP, footer_links=[],
-                        **common)
+    gr.mount_gradio_app(app, build_chat_blocks(state), path="/", max_file_size=PUBLIC_UPLOAD_CAP, **common)
     return app
 
 

@@ -25,27 +25,29 @@ CATALOG_HEADERS = ["标题", "文号", "地区", "期限", "状态", "条款数"
 EXPORT_HEADERS = ["序号", "文件", "文号", "条款位置", "类型", "条款原文", "牵头单位", "责任/配合单位",
                   "完成时限", "金额", "条款ID"]
 OVERDUE = "已逾期"
+SEARCH_ROWS = 50  # result rows listed for a search word (a filter alone lists up to the state's LIST_LIMIT)
 FEEDBACK_HEADERS = ["时间", "评价", "问题", "回答", "原因", "引用条款"]
 FEEDBACK_EXPORT_HEADERS = ["编号", "时间", "评价", "问题", "此前的问题", "回答", "原因", "引用条款", "条款ID",
                            "回答方式", "是否拒答"]
 FEEDBACK_LIMIT = 500  # rows listed and exported; older feedback stays in the database
 RATINGS = {"up": "👍 有帮助", "down": "👎 没帮助"}
-# The filters go into the page URL (replaceState: no new history entry), so a search can be shared.
-URL_WRITE_JS = """(q, region, doc, kind, lead, year) => {
+# The filters go into the page URL (replaceState: no new history entry), so a search can be shared;
+# the inputs are passed on unchanged to the search.
+URL_WRITE_JS = """(...args) => {
+  const [q, region, doc, kind, lead, year] = args;
   const p = new URLSearchParams();
-  const vals = {q, region, doc, kind, lead, year};
-  for (const [k, v] of Object.entries(vals)) {
+  for (const [k, v] of Object.entries({q, region, doc, kind, lead, year})) {
     const t = v === null || v === undefined ? "" : String(v).trim();
     if (t && t !== "全部") p.set(k, t);
   }
   const qs = p.toString();
   history.replaceState(null, "", location.pathname + (qs ? "?" + qs : ""));
+  return args;
 }"""
+# A filter the URL does not name comes back as null: the page keeps whatever is already in that box.
 URL_READ_JS = """(q, region, doc, kind, lead, year) => {
   const p = new URLSearchParams(location.search);
-  const get = (k, v) => (p.has(k) ? p.get(k) : v);
-  return [get("q", q), get("region", region), get("doc", doc), get("kind", kind), get("lead", lead),
-          get("year", year)];
+  return ["q", "region", "doc", "kind", "lead", "year"].map((k) => (p.has(k) ? p.get(k) : null));
 }"""
 SCROLL_TO_TASK_DETAIL_JS = """() => {
   const el = document.getElementById("task-detail");
@@ -148,8 +150,12 @@ class StaffHandlers:
     def search(self, query: str, region: str, doc_id: str, kind: str, lead_unit: str, year: str | None,
                view: StaffView | None = None) -> tuple[list[list[str]], StaffView, str]:
         filters = self._filters(region, doc_id, kind, lead_unit, year)
-        hits = self.state.search(query, filters=filters, k=30)
         terms = self._terms(query)
+        if terms:
+            hits, total = self.state.lookup(query, terms, filters=filters, k=SEARCH_ROWS)
+        else:  # no search word: every clause the filters let through, in reading order
+            hits = self.state.search("", filters=filters, k=SEARCH_ROWS)
+            total = len(hits)
         rows = [
             [str(i), h.clause.label, _units(h.clause.lead_units), _units(h.clause.responsible_units),
              _deadline(h.clause), _amounts(h.clause), h.document.title if h.document else "",
@@ -159,13 +165,18 @@ class StaffHandlers:
         if not (query or "").strip() and filters.is_empty():
             status = "请输入检索词，或选择筛选条件。"
         else:
-            status = (f"共 {len(rows)} 条结果（同时满足所选的全部条件）。点击一行查看条款全文。" if rows
+            shown = f"，列出前 {len(rows)} 条" if total > len(rows) else ""
+            status = (f"共 {total} 条结果（同时满足所选的全部条件）{shown}。点击一行查看条款全文。" if rows
                       else "没有找到同时满足这些条件的条款。")
         return rows, replace(view or StaffView(), results=[h.clause.clause_id for h in hits]), status
 
-    def search_from_url(self, query: str, region: str, doc_id: str, kind: str, lead_unit: str, year: str | None
-                        ) -> tuple[Any, ...]:
-        """The page was opened with filters in its URL (a shared search): fill them in and search."""
+    def search_from_url(self, query: str | None, region: str | None, doc_id: str | None, kind: str | None,
+                        lead_unit: str | None, year: str | None) -> tuple[Any, ...]:
+        """The page was opened with filters in its URL (a shared search): fill them in and search.
+
+        Without any, nothing is touched: a visitor may already be typing into the boxes."""
+        if all(v is None for v in (query, region, doc_id, kind, lead_unit, year)):
+            return (*(gr.skip() for _ in range(6)), gr.skip(), gr.skip(), gr.skip())
         region = _choice(region, self.region_choices())
         doc_id = _choice(doc_id, self.doc_choices())
         kind = kind if kind in KIND_LABELS else ALL
@@ -388,16 +399,15 @@ def build_staff_blocks(state: AppState) -> gr.Blocks:
                     remove_status = gr.Markdown(elem_id="remove-status")
 
         filters = [query, region, doc, kind, lead, year]
+        # every search also writes its filters into the page URL (js runs in the browser first)
         search_io: dict[str, Any] = {"fn": h.search, "inputs": [*filters, view],
-                                     "outputs": [results, view, search_status]}
-        write_url: dict[str, Any] = {"fn": None, "inputs": filters, "outputs": None, "js": URL_WRITE_JS,
-                                     "api_visibility": "private"}
-        search_btn.click(**search_io, api_name="search").then(**write_url)
-        query.submit(**search_io, api_visibility="private").then(**write_url)
-        lead.submit(**search_io, api_visibility="private").then(**write_url)
+                                     "outputs": [results, view, search_status], "js": URL_WRITE_JS}
+        search_btn.click(**search_io, api_name="search")
+        query.submit(**search_io, api_visibility="private")
+        lead.submit(**search_io, api_visibility="private")
         # a filter chosen applies at once, together with every other filter set
         for f in (region, doc, kind, year):
-            f.input(**search_io, api_visibility="private").then(**write_url)
+            f.input(**search_io, api_visibility="private")
         results.select(h.select_result, [view], [detail, copy_box], api_visibility="private")
         gr.api(h.detail, api_name="clause_detail")  # the select event needs a click; clients ask by id
         export_btn.click(h.export_search, [view], export_file, api_name="export_csv")

@@ -92,16 +92,23 @@
     "Gradio footer navigation": "页脚", "File upload": "上传文件", "Click to upload or drop files": "点击或拖放文件上传",
     "Sort column": "排序", "Search": "搜索", "Copy": "复制", "Copy message": "复制消息",
     "Like": "赞", "Dislike": "踩", "Clear": "清空", "Download": "下载", "Remove": "移除",
-    "Upload": "上传", "Close": "关闭", "Loading": "加载中",
+    "Upload": "上传", "Close": "关闭", "Loading": "加载中", "Empty value": "暂无内容",
   };
   const PREFIXES = [["user's message: ", "提问："], ["bot's message: ", "回答："]];
   function translate(el) {
+    // gradio's empty-file box is a labelled div without a role, which assistive technology ignores
+    if (el.classList && el.classList.contains("empty") && el.hasAttribute("aria-label") && !el.hasAttribute("role")) {
+      el.setAttribute("role", "img");
+    }
     for (const attr of ["aria-label", "title", "placeholder"]) {
       const v = el.getAttribute(attr);
       if (!v) continue;
       let t = LABELS[v];
       if (!t) {
-        for (const [en, zh] of PREFIXES) if (v.startsWith(en)) t = zh + v.slice(en.length, en.length + 60);
+        for (const [en, zh] of PREFIXES) {
+          // gradio puts the raw message (our HTML) into the label: keep its words only
+          if (v.startsWith(en)) t = zh + v.slice(en.length).replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 60);
+        }
       }
       if (t && t !== v) el.setAttribute(attr, t);
     }
