@@ -84,6 +84,14 @@ class ChatHandlers:
         typed while this answer streams."""
         yield from self._answer(message, chat, conv, from_input=True)
 
+    def respond_api(self, message: str, chat: list[Message] | None, conv: Conversation | None
+                    ) -> Iterator[tuple[str, list[Message], Conversation]]:
+        """The `/ask` API (gradio_client): (input box, chat) as before; the tab's stored copy is the page's."""
+        box = message or ""  # what the input box holds: emptied when the question is taken
+        for new_box, chat_now, conv_now, _saved in self._answer(message, chat, conv, from_input=True):
+            box = new_box if isinstance(new_box, str) else box
+            yield box, chat_now, conv_now
+
     def ask_option(self, chat: list[Message] | None, conv: Conversation | None, evt: gr.SelectData
                    ) -> Iterator[Outputs]:
         """A suggested follow-up was clicked: ask it, leaving whatever is typed in the input box."""
@@ -236,7 +244,9 @@ def build_chat_blocks(state: AppState) -> gr.Blocks:
             return {"fn": None, "inputs": [saved], "outputs": None, "js": SAVE_JS, "api_visibility": "private"}
 
         ask_io: dict[str, Any] = {"fn": h.respond, "inputs": [msg, chat, conv], "outputs": [msg, chat, conv, saved]}
-        msg.submit(**ask_io, api_name="ask").then(**save())
+        msg.submit(**ask_io, api_visibility="private").then(**save())
+        api_ask = gr.Button(visible=False)
+        api_ask.click(h.respond_api, [msg, chat, conv], [msg, chat, conv], api_name="ask")
         send.click(**ask_io, api_visibility="private").then(**save())
         chat.option_select(h.ask_option, [chat, conv], [msg, chat, conv, saved], api_visibility="private").then(
             **save())

@@ -41,7 +41,7 @@ def example_questions(docs: Sequence[PolicyDocument], clauses: Sequence[Clause],
     task = next((t for c in clauses if c.kind == "task_row" and c.lead_units and c.deadline
                  and (t := _topic(c))), None)
     if task:
-        out.append(f"“{task}”由哪个单位牵头、什么时候完成？")
+        out.append(f"{task}由哪个单位牵头、什么时候完成？")
     current = [d for d in docs if d.status == "effective"] or list(docs)
     if current:
         newest = max(current, key=lambda d: (d.issued_on or "", d.title))
