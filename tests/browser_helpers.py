@@ -16,10 +16,11 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 DOCS = ROOT / "docs"
 
 
-def screenshot_dirs() -> list[Path]:
-    """Where pictures go: always tests/artifacts; docs/ too when POLICYBOT_UPDATE_SCREENSHOTS=1 (README)."""
+def screenshot_dirs(name: str) -> list[Path]:
+    """Where a picture goes: always tests/artifacts; the README's own (docs/screenshot-*.png) also to docs/
+    when POLICYBOT_UPDATE_SCREENSHOTS=1."""
     dirs = [ARTIFACTS]
-    if os.environ.get("POLICYBOT_UPDATE_SCREENSHOTS") == "1":
+    if name.startswith("screenshot-") and os.environ.get("POLICYBOT_UPDATE_SCREENSHOTS") == "1":
         dirs.append(DOCS)
     return dirs
 

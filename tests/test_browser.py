@@ -94,7 +94,7 @@ def ask(page: Page, question: str) -> Any:
 
 
 def save_picture(page: Page, name: str, **kw: Any) -> None:
-    for d in screenshot_dirs():
+    for d in screenshot_dirs(name):
         d.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(d / name), **kw)
 

@@ -17,7 +17,7 @@ from core.records import Clause, PolicyDocument
 NO_LEAD = "（未注明牵头单位）"
 MAX_ROWS = 40  # lead units drawn; the rest are counted under the picture
 LABEL_CHARS = 12  # a unit name longer than this is shortened on its row (the tooltip has it whole)
-WIDTH, LEFT, RIGHT, TOP, ROW, AXIS = 960, 190, 30, 16, 26, 34
+WIDTH, LEFT, RIGHT, TOP, ROW, AXIS = 960, 190, 30, 30, 26, 24
 LATE_FILL, ON_TIME_FILL = "#b91c1c", "#1d4ed8"
 
 
@@ -74,7 +74,7 @@ def timeline_svg(tasks: list[tuple[Clause, PolicyDocument, bool]], *, today: dt.
     tx = _x(today, lo, hi)
     parts.append(f'<line class="pb-today" x1="{tx:.1f}" y1="{TOP - 10}" x2="{tx:.1f}" y2="{base}" '
                  f'stroke="{LATE_FILL}" stroke-dasharray="4 3"/>')
-    parts.append(f'<text x="{tx + 4:.1f}" y="{base + 32}">今天 {today.isoformat()}</text>')
+    parts.append(f'<text x="{tx - 4:.1f}" y="{TOP - 14}" text-anchor="end">今天 {today.isoformat()}</text>')
     for row, unit in enumerate(units):
         y = TOP + ROW * row + ROW / 2
         short = unit if len(unit) <= LABEL_CHARS else unit[: LABEL_CHARS - 1] + "…"
