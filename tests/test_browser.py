@@ -260,6 +260,18 @@ def test_page_is_chinese_without_an_api_footer(chat: Page) -> None:
     assert not _latin_words(" ".join(labels)), _latin_words(" ".join(labels))
 
 
+def test_staff_page_is_chinese_too(staff: Page) -> None:
+    assert staff.evaluate("document.documentElement.lang") == "zh-CN"
+    staff.locator("#staff-query textarea, #staff-query input").first.fill("信息化平台")
+    staff.locator("#staff-query textarea, #staff-query input").first.press("Enter")
+    _search_rows(staff)
+    for tab in ("窗口查询", "任务清单", "用户反馈", "文件管理"):
+        staff.get_by_role("tab", name=tab).click()
+        staff.wait_for_timeout(300)
+        body = staff.locator("body").inner_text()
+        assert "API" not in body and not _latin_words(body), (tab, _latin_words(body))
+
+
 def test_dark_mode_keeps_answer_and_source_text_readable(browser: Any, live_app: LiveApp) -> None:
     ctx = browser.new_context(color_scheme="dark", locale="zh-CN", viewport={"width": 1280, "height": 1000})
     try:
