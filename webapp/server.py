@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from core.settings import Settings
 from webapp.api import build_router
 from webapp.chat_ui import build_chat_blocks
-from webapp.render import CSS
+from webapp.page_html import ChinesePageMiddleware, page_css
 from webapp.security import harden
 from webapp.staff_ui import build_staff_blocks
 from webapp.state import AppState
@@ -68,17 +68,19 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
     app = FastAPI(title="policybot", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.policybot = state
     harden(app)
+    app.add_middleware(ChinesePageMiddleware)
     app.include_router(build_router(state))
 
     common = {
         "allowed_paths": [str(state.export_dir)],
         "blocked_paths": blocked_paths(settings),
         "show_error": False,  # our exceptions go to the log, not to the browser
-        "footer_links": ["api"],
+        # no footer: its API link is for scripts (documented in the README), not for visitors or window staff
+        "footer_links": [],
         "run_history": False,  # help-desk PCs are shared: keep no questions in the browser
         "ssr_mode": False,
         "mcp_server": False,
-        "css": CSS,
+        "css": page_css(),
         "server_name": host,
         "server_port": settings.port,
     }

@@ -221,6 +221,30 @@ class AppState:
         log.info("search %r → %d hits", for_log(q), len(hits))
         return hits
 
+    def lookup(self, query: str, terms: list[str], *, filters: Filters, k: int) -> tuple[list[ScoredClause], int]:
+        """Staff lookup: every clause that passes all the filters and contains a search word, best first.
+
+        The set is decided clause by clause (filters AND a word match), so adding a filter can only
+        take rows away; the hybrid ranking only orders it. Clauses the ranking did not reach follow,
+        those with more matched words first. Returns the first k and how many there are in all.
+        """
+        q = (query or "").strip()[: self.settings.max_question_chars]
+        words = [t.lower() for t in terms if t.strip()]
+        with self.reading() as idx:
+            ranked = idx.search(q, k=LIST_LIMIT, filters=filters).hits if q else []
+            rank = {h.clause.clause_id: i for i, h in enumerate(ranked)}
+            pool = idx.matching(filters) if not filters.is_empty() else list(idx.clauses)
+            found = []
+            for c in pool:
+                text = c.text.lower()
+                hits = sum(text.count(w) for w in words)
+                if hits:
+                    found.append((rank.get(c.clause_id, len(rank)), -hits, c))
+            found.sort(key=lambda x: (x[0], x[1]))
+            out = [ScoredClause(c, 0.0, idx.docs.get(c.doc_id)) for _, _, c in found[:k]]
+        log.info("lookup %r → %d of %d matching clauses", for_log(q), len(out), len(found))
+        return out, len(found)
+
     def clause_with_doc(self, clause_id: str) -> tuple[Clause, PolicyDocument] | None:
         with self.reading() as idx:
             c = idx.clause(clause_id)
