@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot import quotes
-from bot.language import BENEFIT_KINDS, YES_NO_ELIGIBILITY
+from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
 from bot.understand import ROLE_ASK, Part, Understanding
 from bot.vocabulary import Vocabulary
 from core.records import Clause, PolicyDocument, ScoredClause
@@ -24,6 +24,7 @@ HEADER_PATHS = (["标题"], ["印发通知"], ["落款"], ["印发信息"])
 _BENEFIT_SHARE = re.compile(
     r"\d+(\.\d+)?\s*%[^，,。；;]{0,12}(奖励|补贴|补助|资助|奖补)|(奖励|补贴|补助|资助)[^，,。；;]{0,12}\d+(\.\d+)?\s*%"
 )
+CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
 # Ranking lead of a document of exactly the place the question names (over its province's or districts').
@@ -92,15 +93,21 @@ def coverage(u: Understanding, context: str, vocab: Vocabulary, *, focus: set[st
     return hit / total if total > 0 else 0.0
 
 
-def benefit_mismatch(question: str, context: str) -> list[str]:
-    """Kinds of benefit the question names that the clause does not mention."""
+_BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_WORDS})")
+
+
+def benefit_mismatch(question: str, context: str, abbreviations: dict[str, str]) -> list[str]:
+    """Kinds of benefit the question names that the clause does not mention: a clause about 租金补贴 does
+    not answer a question about 税收减免."""
     q = norm(question)
-    return [b for b in BENEFIT_KINDS if b in q and b not in context]
+    named = [b for b in BENEFIT_KINDS if b in q] + [m.group(1) for m in _BENEFIT_NAMED.finditer(q)]
+    return [b for b in dict.fromkeys(named)
+            if b not in context and norm(abbreviations.get(b, b)) not in context]
 
 
 def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     """Whether the clause holds the kind of fact the part asks for."""
-    contact_wants = part.wants - {"时长"}
+    contact_wants = part.wants & CONTACT_WANTS
     if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
         return False
     if "时长" in part.wants and not _DURATION.search(c.text):
@@ -134,7 +141,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         if looks_like_injection(c.text):
             continue
         context = clause_context(c, doc)
-        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context):
+        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
         quote = quotes.choose(c, u, part)
         if not facet_ok(part, c, quote):

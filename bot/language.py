@@ -118,7 +118,7 @@ WANTS: dict[str, re.Pattern[str]] = {
     "地址": re.compile(r"地址|在哪办|在哪里办|窗口在哪|办公地点|在什么地方办"),
     "邮箱": re.compile(r"邮箱|email|e-mail", re.IGNORECASE),
     "联系人": re.compile(r"联系人|找谁联系"),
-    "时长": re.compile(r"多长时间|多久|多长|几个月|几年|期限多长"),
+    "时长": re.compile(r"多长时间|多久|多长|几个月|几年|期限多长|几天"),
     "材料": re.compile(r"材料|资料|证明|要交什么|交哪些|提交什么|准备什么"),
 }
 # "多久办一次/举办一次" asks for a frequency, not a duration.
@@ -131,8 +131,14 @@ YES_NO_ELIGIBILITY = re.compile(
 
 # Kinds of benefit that are not interchangeable: a clause about 租金 does not answer a 税收 question.
 # (奖励 / 补贴 / 补助 are used loosely by askers and are left out on purpose.)
-BENEFIT_KINDS = ("税收", "减免", "贴息", "租金", "免租", "安家", "购房", "贷款", "担保", "融资", "用地", "电价", "股权",
-                 "住房", "交通", "社保", "社会保险", "培训", "见习", "实习")
+# Benefits in themselves ("贴息", "免租") and kinds that make one when a benefit word follows them
+# ("租金补贴", "社保补贴"): "交着社保" names a condition, not a benefit.
+BENEFIT_KINDS = ("贴息", "免租", "减免", "担保", "贷款", "安家费")
+BENEFIT_SUBJECTS = (
+    "税收", "租金", "安家", "购房", "融资", "用地", "电价", "股权", "住房", "交通", "社保", "培训", "见习", "实习",
+    "房租", "生活", "求职", "创业", "就业", "扩岗", "留用", "稳岗",
+)
+BENEFIT_WORDS = "补贴|补助|减免|优惠|奖励|资助|贴息|支持|奖补"
 
 # How people shorten words of policy language, and how documents write them. General usage only.
 ABBREVIATIONS: dict[str, str] = {

@@ -142,7 +142,8 @@ def amount_phrases(text: str) -> list[str]:
     out = []
     for piece in re.split(r"[，,；;。]", text):
         if re.search(r"\d\s*(万元|亿元|元)", piece) and re.search(
-            r"奖励|补贴|补助|资助|给予|不超过|最高|贷款|额度|支持|发放|标准|每人|每户|每家|每个", piece
+            r"奖励|补贴|补助|资助|给予|不超过|最高|贷款|额度|支持|发放|标准|每人|每户|每家|每个|租金|费用|收费|价格|元\s*/",
+            piece,
         ):
             out.append(piece.strip())
     return out
@@ -194,7 +195,7 @@ def fields_line(c: Clause, u: Understanding, part: Part, quote: str) -> str:
     facets = part.facets
     if ("contact" in facets or c.kind == "task_row") and (c.lead_units or c.responsible_units):
         out.append(unit_line(c))
-    wanted = part.wants - {"时长"}
+    wanted = part.wants & {"联系电话", "地址", "邮箱", "联系人"}
     for ct in c.contacts:
         if ct.kind in wanted:
             out.append(f"{ct.kind}：{ct.value}")

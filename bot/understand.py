@@ -25,6 +25,7 @@ from bot.language import (
     PART_SPLIT,
     QUESTION_MARK,
     SITUATION,
+    TOPICAL_CUES,
     WANTS,
 )
 from bot.vocabulary import Vocabulary
@@ -72,7 +73,7 @@ class Carried:
 
     regions: list[Region] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)
+    terms: dict[str, float] = field(default_factory=dict)  # topic word → its role in the earlier turn
     facets: list[str] = field(default_factory=list)
     clause_ids: list[str] = field(default_factory=list)  # the clauses the last answer cited, in order
 
@@ -298,19 +299,20 @@ def understand(
         parts.append(Part(text=text, facets=facets, wants=wants_of(text),
                           terms=[t for t in content_terms(index.tokenize(text), stop) if t in roles],
                           list_mode=intents.is_list_question(text)))
-    has_own_topic = any(r == ROLE_ASK for r in roles.values()) or bool(doc_ids)
+    # words like 材料/电话 name what is asked about a topic, not the topic ("找哪个部门交材料？")
+    has_own_topic = any(r == ROLE_ASK and t not in TOPICAL_CUES for t, r in roles.items()) or bool(doc_ids)
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)
     if carried is not None:
         if follow_up:
             if not doc_ids and not names_place:  # "那九龙坡呢？" leaves the last document behind
                 doc_ids = list(carried.doc_ids)
-            for t in carried.terms:
-                roles.setdefault(t, ROLE_CARRIED)
+            for t, r in carried.terms.items():
+                roles.setdefault(t, min(r, ROLE_CARRIED))
             for p in parts:
                 if not p.facets:  # "那奉节的网游产业呢？" asks what the last turn asked, about something else
                     p.facets = list(carried.facets)
     scope, local_scope, uncovered = scope_for(places, vocab)
-    carried_text = " ".join(t for t, r in roles.items() if r == ROLE_CARRIED)
+    carried_text = " ".join(t for t in roles if carried is not None and t in carried.terms and t not in own)
     query = f"{q} {carried_text}".strip()
     u = Understanding(
         question=q, preamble=preamble, ask=ask, parts=parts, places=places, scope=scope, local_scope=local_scope,
