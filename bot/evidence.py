@@ -24,6 +24,11 @@ HEADER_PATHS = (["标题"], ["印发通知"], ["落款"], ["印发信息"])
 _BENEFIT_SHARE = re.compile(
     r"\d+(\.\d+)?\s*%[^，,。；;]{0,12}(奖励|补贴|补助|资助|奖补)|(奖励|补贴|补助|资助)[^，,。；;]{0,12}\d+(\.\d+)?\s*%"
 )
+# the papers an application needs, not any use of the word ("先进材料")
+_MATERIALS = re.compile(
+    r"(提交|提供|报送|递交|上传|准备|所需|下列|以下|申请|证明)\S{0,6}(材料|资料)|材料清单|材料[：:]|"
+    r"证书|证明|复印件|原件|申请表|登记表"
+)
 CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
@@ -116,7 +121,7 @@ def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     first = f[0] if f else ""
     if first == "amount" and not quotes.amount_phrases(c.text) and not _BENEFIT_SHARE.search(c.text):
         return False
-    if "材料" in part.wants and not re.search(r"材料|提交|提供|附件|证明|资料|复印件|原件", c.text):
+    if "材料" in part.wants and not _MATERIALS.search(c.text + c.label):
         return False
     if first == "contact" and not (c.lead_units or c.responsible_units or c.contacts or
                                    re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施", c.text)):

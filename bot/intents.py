@@ -11,7 +11,7 @@ import numpy as np
 
 from bot.language import FACET_CUES, FACET_ORDER
 
-_MONEY = re.compile(r"钱|奖|补|资助|贷|借|额度|万元|元|封顶|利率|贴息|报销|费用")
+_MONEY = re.compile(r"钱|奖|补|资助|贷|借|额度|万元|元|封顶|利率|贴息|报销|费|租金|房租|价格|工资|薪")
 _COUNTED = re.compile(r"(多少|几)(个|家|人|户|所|座|台|名|项|场|次|平方|亩|公里|千米|亿元?|万人|万户|%|倍)")
 # cue words of the amount facet that name money themselves (the rest, "最高"/"上限"/"最多能", may not)
 _MONEY_CUES = (
@@ -49,6 +49,10 @@ def cue_facets(text: str) -> list[str]:
         elif _COUNTED.search(text):
             found.append("target")
     return sorted(found, key=FACET_ORDER.index)
+
+
+def names_money(text: str) -> bool:
+    return bool(_MONEY.search(text))
 
 
 def is_list_question(text: str) -> bool:

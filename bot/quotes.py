@@ -32,13 +32,33 @@ def sentences(text: str) -> list[str]:
     the units of the sentence before it ("……平台。（牵头单位：…）") stays with that sentence."""
     out: list[str] = []
     for cell in text.split("\t"):
-        for s in re.split(r"(?<=[。；;！？!?])", cell):
+        for s in _split_outside_brackets(cell):
             if not s.strip():
                 continue
             if out and _UNIT_BLOCK.match(s.strip()) and not out[-1].endswith("\t"):
                 out[-1] += s
             else:
                 out.append(s)
+    return out
+
+
+_OPEN, _CLOSE = "（(〔【[「“", "）)〕】]」”"
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split after 。；！？ — but not inside brackets: "〔牵头单位：…；责任单位：…〕" is one piece."""
+    out, buf, depth = [], "", 0
+    for ch in text:
+        buf += ch
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        elif ch in "。；;！？!?" and depth == 0:
+            out.append(buf)
+            buf = ""
+    if buf:
+        out.append(buf)
     return out
 
 

@@ -49,6 +49,7 @@ _QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎|咋)")
 _NUMBER = re.compile(r"^\d+(\.\d+)?[%万亿千百]*$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|人|家|个|年|月|倍)")
+_ORIGIN = re.compile(r"(人|籍|户口|户籍|居民|同胞|学生|青年|大学|高校|口音|话|菜)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 
 
@@ -207,7 +208,8 @@ def read_places(text: str, vocab: Vocabulary, index: Retriever) -> tuple[list[Re
         # a word the collection uses again and again is one of its words (惠民政策), not a place it names once
         return word not in vocab.region_words and index.doc_freq(word) >= ORDINARY_WORD_CLAUSES
 
-    found = g.mentions(text, known=vocab.covered, ordinary=ordinary)
+    # "香港人", "外省户籍": where the asker comes from, not where the policy is asked about
+    found = [m for m in g.mentions(text, known=vocab.covered, ordinary=ordinary) if not _ORIGIN.match(text, m.end)]
     regions: list[Region] = []
     for m in found:
         if m.region not in regions:
@@ -313,7 +315,9 @@ def understand(
                     p.facets = list(carried.facets)
     scope, local_scope, uncovered = scope_for(places, vocab)
     carried_text = " ".join(t for t in roles if carried is not None and t in carried.terms and t not in own)
-    query = f"{q} {carried_text}".strip()
+    # how documents write what the asker typed colloquially ("老婆" → "配偶"), so retrieval finds it too
+    formal = " ".join(dict.fromkeys(vocab.abbreviations[t] for t in roles if t in vocab.abbreviations))
+    query = f"{q} {carried_text} {formal}".strip()
     u = Understanding(
         question=q, preamble=preamble, ask=ask, parts=parts, places=places, scope=scope, local_scope=local_scope,
         uncovered=uncovered,
@@ -326,7 +330,7 @@ def understand(
         guess = exemplars.nearest(u.vector, k=tuning.intent_k, min_similarity=tuning.intent_min_similarity,
                                   margin=tuning.intent_margin)
         for p in u.parts:
-            if not p.facets and guess:
+            if not p.facets and guess and (guess != "amount" or intents.names_money(p.text)):
                 p.facets = [guess]
     return u
 
