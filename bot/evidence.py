@@ -33,7 +33,7 @@ CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
 # Ranking lead of a document of exactly the place the question names (over its province's or districts').
-PLACE_BONUS = 0.15
+PLACE_BONUS = 0.3
 # Other ask words count this much when one part of a multi-part question is judged.
 ROLE_OTHER_PART = 0.6
 
