@@ -26,6 +26,9 @@ PREFER = {
 _UNIT_BLOCK = re.compile(
     r"^[（(〔\[【]\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|[^）)〕\]】]{0,40}负责)"
 )
+_DURATION = re.compile(
+    r"\d+\s*(个月|年|天|日|周|个工作日)(内|以内|以上)?|[一二三四五六七八九十两半]+\s*(个月|年|天|周)"
+)
 _QUOTED_ITEM = re.compile(r"[“\"‘']\s*([^”\"’']{1,6})\s*[”\"’']")
 
 
@@ -113,8 +116,10 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
     if prefer is None and re.search(r"多少|几|比例|比重|百分", part.text):
         prefer = PREFER["target"]
     unit = asked_unit(part.text)
-    if unit and "target" in part.facets:
-        prefer = re.compile(rf"\d+(?:\.\d+)?\s*{unit}")
+    if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
+        prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
+    elif "时长" in part.wants:
+        prefer = _DURATION
     limit = 4 if part.list_mode or part.intent in ("eligibility", "procedure") else 2
     picked = best_sentences(c, u, part, prefer=prefer, limit=limit)
     in_order = sorted(picked, key=c.text.find)
@@ -129,6 +134,8 @@ def states_quantity(text: str) -> bool:
 
 def asked_unit(question: str) -> str | None:
     """'多少家' → 家: the unit the asker expects, used to pick the sentence that states it."""
+    if re.search(r"多大年龄|几岁|多少岁|年龄(限制|要求|上限)|多大岁数", question):
+        return "岁"
     m = re.search(r"(?:多少|几)(万元|亿元|万人|平方米|家|个|人|户|件|所|部|名|场|次|项|座|台|亩)", question)
     if m:
         return m.group(1)
