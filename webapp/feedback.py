@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from webapp.privacy import mask
+from core.privacy import mask
 
 Rating = Literal["up", "down"]
 

@@ -27,7 +27,7 @@ from core.retrieval import Filters, LiveRetriever
 from core.settings import Settings
 from indexing.service import Indexer
 from webapp.feedback import FeedbackStore
-from webapp.privacy import for_log
+from core.privacy import for_log
 
 log = logging.getLogger(__name__)
 
