@@ -22,12 +22,12 @@ from typing import Any
 
 from bot.chat import PolicyBot
 from core.errors import IndexLocked
+from core.privacy import for_log
 from core.records import Answer, Clause, PolicyDocument, ScoredClause
 from core.retrieval import Filters, LiveRetriever
 from core.settings import Settings
 from indexing.service import Indexer
 from webapp.feedback import FeedbackStore
-from core.privacy import for_log
 
 log = logging.getLogger(__name__)
 
