@@ -64,6 +64,15 @@ class IngestTuning(BaseModel):
     thin_share: float = 0.5
 
 
+class LoginTuning(BaseModel):
+    # Failed staff logins allowed before the next attempt waits, as moving windows ("N/period;…", the
+    # `limits` notation): each longer window is a longer wait, so repeated guessing backs off from a
+    # minute to an hour to a day. A person who mistypes a password does so a few times, not five in a
+    # minute; one address (a service window's PCs behind one NAT) gets four times a user's allowance.
+    per_user: str = "5/minute;20/hour;50/day"
+    per_address: str = "20/minute;80/hour;200/day"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="POLICYBOT_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -101,11 +110,15 @@ class Settings(BaseSettings):
     queue_max_size: int = 64
     concurrency_limit: int = 2
     staff_users: str | None = None  # "user:password,user2:password2"
+    # Without staff users the staff pages are disabled; this opts out of the login for a server that
+    # listens on a loopback address only (a single-user machine). Off unless the operator sets it.
+    staff_open_on_loopback: bool = False
     max_upload_mb: float = 20.0
 
     retrieval: RetrievalTuning = RetrievalTuning()
     answer: AnswerTuning = AnswerTuning()
     ingest: IngestTuning = IngestTuning()
+    login: LoginTuning = LoginTuning()
 
     def today_date(self) -> dt.date:
         return self.today or dt.date.today()
