@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import POLICIES, ROOT
-from tests.security.live import settings
+from tests.security.live import make_bot, settings
 
 SAMPLE_QUESTIONS = 6  # the first answerable single-turn questions of the tuning set, one per type
 
@@ -27,9 +27,7 @@ def _sample_questions() -> list[str]:
 
 def answers(index_dir: Path, questions: list[str]) -> dict[str, tuple[bool, str]]:
     """(refused, answer text) per question, from the index as it is now."""
-    from policybot.wiring import make_bot
-
-    bot = make_bot(settings(index_dir))
+    bot = make_bot(index_dir)
     return {q: (a.refused, a.answer) for q in questions for a in [bot.ask(q)]}
 
 

@@ -48,6 +48,22 @@ def settings(index_dir: Path, **kw: Any) -> Any:
     return Settings(index_dir=index_dir, today=dt.date.fromisoformat(TODAY), **kw)
 
 
+_EXEMPLARS: list[Any] = []
+
+
+def make_bot(index_dir: Path, **kw: Any) -> Any:
+    """The real bot over the index; the intent exemplars (15 s of embedding, the same for every index)
+    are embedded once per test session and handed to each new bot."""
+    from policybot.wiring import make_bot as build_bot
+
+    bot = build_bot(settings(index_dir, **kw))
+    if _EXEMPLARS:
+        bot._exemplars = _EXEMPLARS[0]
+    else:
+        _EXEMPLARS.append(bot._exemplar_index())
+    return bot
+
+
 def copy_index(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest)
     return dest
@@ -59,13 +75,16 @@ def serving(index_dir: Path, runtime_dir: Path, **kw: Any) -> Iterator[Served]:
     import uvicorn
 
     from policybot.web import app_state
-    from policybot.wiring import build
+    from policybot.wiring import Services, make_indexer
     from webapp.server import build_app, server_config
 
     runtime_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     kw.setdefault("host", "127.0.0.1")
-    app = build_app(app_state(build(settings(index_dir, port=port, **kw)), runtime_dir), host=kw["host"])
+    s = settings(index_dir, port=port, **kw)
+    bot = make_bot(index_dir, port=port, **kw)
+    services = Services(settings=s, index=bot.index, bot=bot, indexer=make_indexer(s))
+    app = build_app(app_state(services, runtime_dir), host=kw["host"])
     server = uvicorn.Server(server_config(app, host="127.0.0.1", port=port))
     thread = threading.Thread(target=server.run, name=f"security-app-{port}", daemon=True)
     thread.start()

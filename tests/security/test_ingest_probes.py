@@ -146,6 +146,7 @@ def test_docx_that_unpacks_past_the_member_cap_is_refused_at_once(cli_corpus: di
     assert bomb.stat().st_size < 50 * 1024 * 1024  # under the file size cap
     start = time.monotonic()
     code, out = ingest_json(str(bomb), "--index", str(index), timeout=120)
+    assert code == 1
     elapsed = time.monotonic() - start
     assert out["failed"] and "word/document.xml" in out["failed"][0]["reason"], out
     assert "per member" in out["failed"][0]["reason"]
