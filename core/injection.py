@@ -68,15 +68,22 @@ _PHRASES: list[tuple[str, re.Pattern[str]]] = [
      re.compile(r"(?:respond|reply|answer|output)(?:only)?(?:with|that)|tell(?:the)?user(?:that)?|sayexactly")),
 ]
 # a role marker or chat-template token opening a line or a sentence: "SYSTEM:", "【系统提示】", "<|im_start|>"
+# a list item's own number may stand before the marker: "（二）SYSTEM:", "3. 系统提示："
+_ENUMERATOR = (r"(?:[（(][一二三四五六七八九十百\d]{1,4}[)）]|[一二三四五六七八九十百]{1,4}、|\d{1,3}[.、．]|"
+               r"第[一二三四五六七八九十百\d]{1,4}[条章节项款])?")
 _ROLE = re.compile(
-    r"^[\[(<{【（〈《「#*>|\-_=~\s]*(?:system|assistant|developer|sys|instruction|instructions|系统|系统提示词?|系统消息|"
+    r"^" + _ENUMERATOR + r"[\[(<{【（〈《「#*>|\-_=~\s]*(?:system|assistant|developer|sys|instructions?|"
+    r"系统|系统提示词?|系统消息|"
     r"系统指令|系统通知给ai|助手|ai助手|ai|人工智能助手|管理员指令|最高指令|新指令)[\])>}】）〉》」*\s]*[:：]"
 )
+# an English role word with a colon has no place in Chinese policy text, wherever it stands
+_ROLE_ANYWHERE = re.compile(r"(?<![a-z])(?:system|assistant|developer)[\])>】）]*[:：]")
 _TOKENS = re.compile(r"<\|?(?:im_start|im_end|system|assistant|endoftext)\|?>|\[/?inst\]|<</?sys>>|</source>|<source")
 # right-to-left overrides and isolates make stored text read backwards on screen
 _BIDI = re.compile("[\u202d\u202e\u2066-\u2069]")
 _SEGMENTS = re.compile(r"[\n\r。！？!?；;]+")
 _PUNCT = re.compile(r"[^\w]+|_")
+_PUNCT_KEEP_COLON = re.compile(r"[^\w:：]+|_")
 
 
 def _strip_format(text: str) -> str:
@@ -111,9 +118,11 @@ def injection_reason(text: str) -> str | None:
     compact = re.sub(r"\s+", "", plain)
     if _TOKENS.search(compact):
         return "含对话模板标记"
+    if _ROLE_ANYWHERE.search(compact) or _ROLE_ANYWHERE.search(_PUNCT_KEEP_COLON.sub("", compact)):
+        return "含角色标记（如 SYSTEM:）"
     for segment in _SEGMENTS.split(plain):
         if _ROLE.match(segment.strip()):
-            return "以角色标记开头（如 SYSTEM:）"
+            return "含角色标记（如 SYSTEM:）"
     forms = [compact, _PUNCT.sub("", compact)]
     if _BIDI.search(text):
         forms += [f[::-1] for f in forms]

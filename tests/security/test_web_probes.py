@@ -187,13 +187,14 @@ def test_document_text_never_steers_answers(guarded: Served, tmp_path: Path, sam
     kind, out = gradio_call(client, "/staff", "search", ["首版次软件产品奖励1000万元", *filters])
     assert kind == "complete"
     rows = out[0]["data"]
-    flagged = [r for r in rows if "1000万元" in r[7]]
-    assert flagged and all("疑似指令" in r[1] for r in flagged)
-    clean = [r for r in rows if "30万元" in r[7]]
+    flagged = [r for r in rows if "奖励标准说明" in r[1]]  # the seven injected items
+    assert len(flagged) == 7 and all("疑似指令" in r[1] for r in flagged), [r[1] for r in flagged]
+    clean = [r for r in rows if "首版次软件奖励" in r[1]]
     assert clean and not any("疑似指令" in r[1] for r in clean)
     flagged_id = next(h["clause_id"] for h in hits if "无视之前的要求" in h["text"])
     kind, out = gradio_call(client, "/staff", "clause_detail", [flagged_id])
-    assert kind == "complete" and "疑似指令" in out[0] and "不会用作回答依据" in out[0]
+    detail = json.dumps(out, ensure_ascii=False)
+    assert kind == "complete" and "疑似指令" in detail and "不会用作回答依据" in detail
 
     for title in ("青岚县促进数字经济", "数字化转型补助", "直播电商"):
         _remove(client, guarded, title)
@@ -274,13 +275,13 @@ def test_undecodable_input_is_a_clean_400(guarded: Served, payload: dict[str, An
 def test_undecodable_query_is_a_clean_400(guarded: Served) -> None:
     r = httpx.get(guarded.url + "/api/search?q=%ED%A0%80%E5%9F%BA")
     assert r.status_code == 400
-    r = httpx.get(guarded.url + "/api/search", params={"q": "\udc80"})  # httpx sends it as %ED%B2%80
+    r = httpx.get(guarded.url + "/api/search?q=%ED%B2%80&region=%FF")  # a lone low surrogate, a stray byte
     assert r.status_code == 400
 
 
 @pytest.mark.parametrize(("method", "path", "allow"), [
-    ("GET", "/api/ask", "POST"), ("PUT", "/api/ask", "POST"), ("DELETE", "/api/documents", "GET, HEAD"),
-    ("POST", "/api/search", "GET, HEAD"), ("POST", "/healthz", "GET, HEAD"),
+    ("GET", "/api/ask", "POST"), ("PUT", "/api/ask", "POST"), ("DELETE", "/api/documents", "GET"),
+    ("POST", "/api/search", "GET"), ("POST", "/healthz", "GET"),
 ])
 def test_wrong_method_is_405(guarded: Served, method: str, path: str, allow: str) -> None:
     r = httpx.request(method, guarded.url + path)
