@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core.privacy import mask_logs
 from core.settings import Settings
 from webapp.api import build_router
 from webapp.chat_ui import build_chat_blocks
@@ -147,4 +148,7 @@ def serve(app: FastAPI, *, host: str, port: int) -> None:
     if host not in LOOPBACK:
         log.warning("listening on %s: the app is reachable from other machines", host)
     log.info("serving on http://%s:%d (staff pages at /staff)", host, port)
-    uvicorn.Server(server_config(app, host=host, port=port)).run()
+    config = server_config(app, host=host, port=port)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # configured by uvicorn: mask them too
+        mask_logs(logging.getLogger(name))
+    uvicorn.Server(config).run()
