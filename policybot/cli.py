@@ -197,6 +197,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         extra = c.field_summary()
         if extra:
             print("  " + "；".join(extra))
+        if c.addresses_assistant:
+            print("  ⚠ 疑似指令：此条款的文字像是写给问答程序的，不会用作回答依据")
     return 0
 
 
