@@ -19,6 +19,7 @@ import numpy as np
 from bot import compose, evidence, intents, quotes, verify, wordclass
 from bot.compose import REFUSAL, Section
 from bot.evidence import Evidence
+from bot.language import QUESTION_MARK
 from bot.llm import LLMAnswerer
 from bot.understand import Carried, Part, Understanding, understand
 from bot.vocabulary import Vocabulary, learn
@@ -88,6 +89,10 @@ class PolicyBot:
     # ---- stages ---------------------------------------------------------------------------------
     def understand(self, question: str, history: list[str] | None = None) -> Understanding:
         history = [h for h in (history or []) if h and h.strip()]
+        while history and not QUESTION_MARK.search(history[-1]):
+            # a turn that only tells the asker's situation is the preamble of the question after it
+            question = f"{history[-1].rstrip('。.，,')}，{question}"
+            history = history[:-1]
         carried = self._carried(history)
         return understand(question, index=self.index, vocab=self.vocabulary(), tuning=self.tuning, carried=carried,
                           exemplars=self._exemplar_index())
@@ -100,7 +105,7 @@ class PolicyBot:
         return Carried(
             regions=list(prev_u.places),
             doc_ids=list(prev_u.doc_ids) or list(dict.fromkeys(c.doc_id for c in prev_ans.citations))[:1],
-            terms=[t for t, r in prev_u.roles.items() if r >= 0.5][:12],
+            terms=dict(list(prev_u.roles.items())[:16]),
             facets=prev_u.facets,
             clause_ids=[c.clause_id for c in prev_ans.citations],
         )
@@ -221,6 +226,8 @@ class PolicyBot:
         sections: list[Section] = []
         for part in u.parts:
             cands = [e for e in evidence.candidates(u, part, hits, vocab, tune) if evidence.supports(e, u, part, tune)]
+            if sections and not part.terms and sections[-1].evidence is None:
+                cands = []  # "…有租金补贴吗？每年多少？": no basis for the first, none for what hangs on it
             if not cands:
                 sections.append(Section(part, None))
                 continue

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot import quotes
-from bot.language import BENEFIT_KINDS, YES_NO_ELIGIBILITY
+from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
 from bot.understand import ROLE_ASK, Part, Understanding
 from bot.vocabulary import Vocabulary
 from core.injection import addresses_assistant
@@ -25,6 +25,12 @@ HEADER_PATHS = (["标题"], ["印发通知"], ["落款"], ["印发信息"])
 _BENEFIT_SHARE = re.compile(
     r"\d+(\.\d+)?\s*%[^，,。；;]{0,12}(奖励|补贴|补助|资助|奖补)|(奖励|补贴|补助|资助)[^，,。；;]{0,12}\d+(\.\d+)?\s*%"
 )
+# the papers an application needs, not any use of the word ("先进材料")
+_MATERIALS = re.compile(
+    r"(提交|提供|报送|递交|上传|准备|所需|下列|以下|申请|证明)\S{0,6}(材料|资料)|材料清单|材料[：:]|"
+    r"证书|证明|复印件|原件|申请表|登记表"
+)
+CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
 # Ranking lead of a document of exactly the place the question names (over its province's or districts').
@@ -90,15 +96,21 @@ def coverage(u: Understanding, context: str, vocab: Vocabulary, *, focus: set[st
     return hit / total if total > 0 else 0.0
 
 
-def benefit_mismatch(question: str, context: str) -> list[str]:
-    """Kinds of benefit the question names that the clause does not mention."""
+_BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_WORDS})")
+
+
+def benefit_mismatch(question: str, context: str, abbreviations: dict[str, str]) -> list[str]:
+    """Kinds of benefit the question names that the clause does not mention: a clause about 租金补贴 does
+    not answer a question about 税收减免."""
     q = norm(question)
-    return [b for b in BENEFIT_KINDS if b in q and b not in context]
+    named = [b for b in BENEFIT_KINDS if b in q] + [m.group(1) for m in _BENEFIT_NAMED.finditer(q)]
+    return [b for b in dict.fromkeys(named)
+            if b not in context and norm(abbreviations.get(b, b)) not in context]
 
 
 def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     """Whether the clause holds the kind of fact the part asks for."""
-    contact_wants = part.wants - {"时长"}
+    contact_wants = part.wants & CONTACT_WANTS
     if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
         return False
     if "时长" in part.wants and not _DURATION.search(c.text):
@@ -107,7 +119,7 @@ def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     first = f[0] if f else ""
     if first == "amount" and not quotes.amount_phrases(c.text) and not _BENEFIT_SHARE.search(c.text):
         return False
-    if "材料" in part.wants and not re.search(r"材料|提交|提供|附件|证明|资料|复印件|原件", c.text):
+    if "材料" in part.wants and not _MATERIALS.search(c.text + c.label):
         return False
     if first == "contact" and not (c.lead_units or c.responsible_units or c.contacts or
                                    re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施", c.text)):
@@ -132,7 +144,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         if is_instruction(c):
             continue
         context = clause_context(c, doc)
-        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context):
+        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
         quote = quotes.choose(c, u, part)
         if not facet_ok(part, c, quote):

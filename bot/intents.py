@@ -11,8 +11,12 @@ import numpy as np
 
 from bot.language import FACET_CUES, FACET_ORDER
 
-_MONEY = re.compile(r"钱|奖|补|资助|贷|借|额度|万元|元|封顶|利率|贴息|报销|费用")
+_MONEY = re.compile(r"钱|奖|补|资助|贷|借|额度|万元|元|封顶|利率|贴息|报销|费|租金|房租|价格|工资|薪")
 _COUNTED = re.compile(r"(多少|几)(个|家|人|户|所|座|台|名|项|场|次|平方|亩|公里|千米|亿元?|万人|万户|%|倍)")
+# cue words of the amount facet that name money themselves (the rest, "最高"/"上限"/"最多能", may not)
+_MONEY_CUES = (
+    "多少钱", "金额", "奖金", "资金", "额度", "利率", "贴息", "报销", "万元", "补贴标准", "奖励标准", "资助标准",
+)
 _TASK = re.compile(r"完成|建成|时限|截止|任务")
 _ISSUED_WHEN = re.compile(
     r"(什么时候|啥时候|何时|哪天|哪年|几月|哪一天)\S{0,2}(印发|发布|出台|发的|出的|颁布|下发|公布)"
@@ -32,6 +36,8 @@ def cue_facets(text: str) -> list[str]:
         found.remove("deadline")
     if "validity" in found and "deadline" in found and not _TASK.search(text):
         found.remove("deadline")
+    if "amount" in found and not _MONEY.search(text) and not any(w in text for w in _MONEY_CUES):
+        found.remove("amount")  # "最多能开几个月": a limit, but not of money
     if "amount" in found and "target" in found:
         found.remove("target" if _MONEY.search(text) else "amount")
     if "amount" not in found and _BENEFIT_ASK.search(text) and not {"eligibility", "procedure"} & set(found):
@@ -43,6 +49,10 @@ def cue_facets(text: str) -> list[str]:
         elif _COUNTED.search(text):
             found.append("target")
     return sorted(found, key=FACET_ORDER.index)
+
+
+def names_money(text: str) -> bool:
+    return bool(_MONEY.search(text))
 
 
 def is_list_question(text: str) -> bool:

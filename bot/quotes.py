@@ -32,13 +32,33 @@ def sentences(text: str) -> list[str]:
     the units of the sentence before it ("……平台。（牵头单位：…）") stays with that sentence."""
     out: list[str] = []
     for cell in text.split("\t"):
-        for s in re.split(r"(?<=[。；;！？!?])", cell):
+        for s in _split_outside_brackets(cell):
             if not s.strip():
                 continue
             if out and _UNIT_BLOCK.match(s.strip()) and not out[-1].endswith("\t"):
                 out[-1] += s
             else:
                 out.append(s)
+    return out
+
+
+_OPEN, _CLOSE = "（(〔【[「“", "）)〕】]」”"
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split after 。；！？ — but not inside brackets: "〔牵头单位：…；责任单位：…〕" is one piece."""
+    out, buf, depth = [], "", 0
+    for ch in text:
+        buf += ch
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        elif ch in "。；;！？!?" and depth == 0:
+            out.append(buf)
+            buf = ""
+    if buf:
+        out.append(buf)
     return out
 
 
@@ -142,7 +162,8 @@ def amount_phrases(text: str) -> list[str]:
     out = []
     for piece in re.split(r"[，,；;。]", text):
         if re.search(r"\d\s*(万元|亿元|元)", piece) and re.search(
-            r"奖励|补贴|补助|资助|给予|不超过|最高|贷款|额度|支持|发放|标准|每人|每户|每家|每个", piece
+            r"奖励|补贴|补助|资助|给予|不超过|最高|贷款|额度|支持|发放|标准|每人|每户|每家|每个|租金|费用|收费|价格|元\s*/",
+            piece,
         ):
             out.append(piece.strip())
     return out
@@ -194,7 +215,7 @@ def fields_line(c: Clause, u: Understanding, part: Part, quote: str) -> str:
     facets = part.facets
     if ("contact" in facets or c.kind == "task_row") and (c.lead_units or c.responsible_units):
         out.append(unit_line(c))
-    wanted = part.wants - {"时长"}
+    wanted = part.wants & {"联系电话", "地址", "邮箱", "联系人"}
     for ct in c.contacts:
         if ct.kind in wanted:
             out.append(f"{ct.kind}：{ct.value}")

@@ -25,6 +25,7 @@ from bot.language import (
     PART_SPLIT,
     QUESTION_MARK,
     SITUATION,
+    TOPICAL_CUES,
     WANTS,
 )
 from bot.vocabulary import Vocabulary
@@ -48,6 +49,7 @@ _QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎|咋)")
 _NUMBER = re.compile(r"^\d+(\.\d+)?[%万亿千百]*$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
 _FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|人|家|个|年|月|倍)")
+_ORIGIN = re.compile(r"(人|籍|户口|户籍|居民|同胞|学生|青年|大学|高校|口音|话|菜)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 
 
@@ -72,7 +74,7 @@ class Carried:
 
     regions: list[Region] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
-    terms: list[str] = field(default_factory=list)
+    terms: dict[str, float] = field(default_factory=dict)  # topic word → its role in the earlier turn
     facets: list[str] = field(default_factory=list)
     clause_ids: list[str] = field(default_factory=list)  # the clauses the last answer cited, in order
 
@@ -206,7 +208,8 @@ def read_places(text: str, vocab: Vocabulary, index: Retriever) -> tuple[list[Re
         # a word the collection uses again and again is one of its words (惠民政策), not a place it names once
         return word not in vocab.region_words and index.doc_freq(word) >= ORDINARY_WORD_CLAUSES
 
-    found = g.mentions(text, known=vocab.covered, ordinary=ordinary)
+    # "香港人", "外省户籍": where the asker comes from, not where the policy is asked about
+    found = [m for m in g.mentions(text, known=vocab.covered, ordinary=ordinary) if not _ORIGIN.match(text, m.end)]
     regions: list[Region] = []
     for m in found:
         if m.region not in regions:
@@ -298,20 +301,23 @@ def understand(
         parts.append(Part(text=text, facets=facets, wants=wants_of(text),
                           terms=[t for t in content_terms(index.tokenize(text), stop) if t in roles],
                           list_mode=intents.is_list_question(text)))
-    has_own_topic = any(r == ROLE_ASK for r in roles.values()) or bool(doc_ids)
+    # words like 材料/电话 name what is asked about a topic, not the topic ("找哪个部门交材料？")
+    has_own_topic = any(r == ROLE_ASK and t not in TOPICAL_CUES for t, r in roles.items()) or bool(doc_ids)
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)
     if carried is not None:
         if follow_up:
             if not doc_ids and not names_place:  # "那九龙坡呢？" leaves the last document behind
                 doc_ids = list(carried.doc_ids)
-            for t in carried.terms:
-                roles.setdefault(t, ROLE_CARRIED)
+            for t, r in carried.terms.items():
+                roles.setdefault(t, min(r, ROLE_CARRIED))
             for p in parts:
                 if not p.facets:  # "那奉节的网游产业呢？" asks what the last turn asked, about something else
                     p.facets = list(carried.facets)
     scope, local_scope, uncovered = scope_for(places, vocab)
-    carried_text = " ".join(t for t, r in roles.items() if r == ROLE_CARRIED)
-    query = f"{q} {carried_text}".strip()
+    carried_text = " ".join(t for t in roles if carried is not None and t in carried.terms and t not in own)
+    # how documents write what the asker typed colloquially ("老婆" → "配偶"), so retrieval finds it too
+    formal = " ".join(dict.fromkeys(vocab.abbreviations[t] for t in roles if t in vocab.abbreviations))
+    query = f"{q} {carried_text} {formal}".strip()
     u = Understanding(
         question=q, preamble=preamble, ask=ask, parts=parts, places=places, scope=scope, local_scope=local_scope,
         uncovered=uncovered,
@@ -324,7 +330,7 @@ def understand(
         guess = exemplars.nearest(u.vector, k=tuning.intent_k, min_similarity=tuning.intent_min_similarity,
                                   margin=tuning.intent_margin)
         for p in u.parts:
-            if not p.facets and guess:
+            if not p.facets and guess and (guess != "amount" or intents.names_money(p.text)):
                 p.facets = [guess]
     return u
 

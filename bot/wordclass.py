@@ -18,6 +18,7 @@ NAMING_TAGS = ("n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "vn", "an", "j"
 # sets: at these values colloquial wrappers no longer outweigh the topic, and an unknown noun still does.
 FUNCTION_WORD_WEIGHT = 0.2
 UNKNOWN_WORD_WEIGHT = 0.5
+USED_FUNCTION_WORD_WEIGHT = 0.6  # a verb or adverb the documents use ("留用", "以内"): part topic, part wrapping
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,10 +43,14 @@ def known(word: str) -> bool:
 
 
 def weight(word: str, *, used_by_collection: bool) -> float:
-    """Multiplier of a question word's weight: 1 for words the collection uses and for naming words."""
-    if used_by_collection or word.isascii():
+    """Multiplier of a question word's weight. Naming words count fully; so do words jieba does not know but
+    the collection uses (its own jargon). Other words count less: less still when the collection never
+    uses them, for then they are the asker's own wrapping."""
+    if word.isascii():
         return 1.0
     tag = _tags().get(word)
     if tag is None:
-        return UNKNOWN_WORD_WEIGHT
-    return 1.0 if tag in NAMING_TAGS else FUNCTION_WORD_WEIGHT
+        return 1.0 if used_by_collection else UNKNOWN_WORD_WEIGHT
+    if tag in NAMING_TAGS:
+        return 1.0
+    return USED_FUNCTION_WORD_WEIGHT if used_by_collection else FUNCTION_WORD_WEIGHT

@@ -426,12 +426,12 @@ def test_staff_filters_combine_and_live_in_the_url(staff: Page, live_app: LiveAp
     assert broad and n_broad
     expect(staff).to_have_url(re.compile(r"[?&]q="))
 
-    _pick(staff, "filter-region", "奉节县")
+    _pick(staff, "filter-region", "重庆市奉节县")
     expect(staff.locator("#search-status")).to_contain_text("同时满足")
     by_region = _search_rows(staff)
     n_region = _result_count(staff)
     assert 0 < n_region <= n_broad
-    fengjie = {d["title"] for d in catalog(live_app) if d["region"] == "奉节县"}
+    fengjie = {d["title"] for d in catalog(live_app) if d["region"] == "重庆市奉节县"}
     assert by_region and all(r[6] in fengjie for r in by_region)
 
     _pick(staff, "filter-kind", "任务分解表")
@@ -451,7 +451,7 @@ def test_staff_filters_combine_and_live_in_the_url(staff: Page, live_app: LiveAp
         other.wait_for_selector("#search-results")
         expect(other.locator("#search-status")).to_contain_text("同时满足")
         assert _search_rows(other) == both
-        assert other.locator("#filter-region input").input_value() == "奉节县"
+        assert other.locator("#filter-region input").input_value() == "重庆市奉节县"
     finally:
         other.close()
 

@@ -269,12 +269,12 @@ def test_cli_ingest_refused_while_another_holds_the_lock(tmp_path: Path) -> None
     index_dir = tmp_path / "index"
     with writer_lock(index_dir):
         t0 = time.perf_counter()
-        proc = cli_ingest(docs, index_dir, timeout=5)
+        proc = cli_ingest(docs, index_dir, timeout=30)
         elapsed = time.perf_counter() - t0
     assert proc.returncode != 0
     assert "another ingest" in proc.stderr
     assert str(os.getpid()) in proc.stderr  # names the holder
-    assert elapsed < 5
+    assert elapsed < 20  # refused at once, not queued behind the holder (the CLI's own start-up is most of it)
     assert catalog.current_name(index_dir) is None  # nothing was written
 
 
