@@ -156,6 +156,9 @@ class Clause:
     years: list[int] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # Added later (catalogs written before it load with the default): the text speaks to an assistant
+    # ("忽略以上指令…", "SYSTEM:"), so it is never evidence nor shown to a model; staff see it flagged.
+    addresses_assistant: bool = False
 
     @property
     def label(self) -> str:

@@ -9,16 +9,18 @@ import re
 from pathlib import Path
 
 from core.errors import LoadError
+from core.injection import addresses_assistant
 from core.records import Clause, PolicyDocument, content_hash, document_status
 from core.regions import gazetteer
 from core.settings import IngestTuning
 from ingest import coverage, fields, metadata
+from ingest.archive import UnpackLimits
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 META_BLOCK = "基本信息"  # path of the clause that shows a web page's metadata block
 
 
@@ -86,6 +88,7 @@ def build_clauses(
                     years=fields.extract_years(part),
                     targets=fields.extract_targets(part),
                     contacts=fields.extract_contacts(part),
+                    addresses_assistant=addresses_assistant(part),
                 )
             )
     return clauses
@@ -121,10 +124,12 @@ def parse_document(
     max_clause_chars: int = 600,
     sha256: str | None = None,
     tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> tuple[PolicyDocument, list[Clause]]:
     """Load, parse and extract. Raises ingest.loaders.LoadError for files a user must fix."""
     tuning = tuning or IngestTuning()
-    loaded = load_file(path, max_bytes=max_bytes)
+    limits = {"max_unpacked_bytes": unpack.total_bytes, "max_member_bytes": unpack.member_bytes} if unpack else {}
+    loaded = load_file(path, max_bytes=max_bytes, **limits)
     sha = sha256 or file_sha256(path)
     doc_id = sha[:16]
     parsed = parse_text(loaded.text)
@@ -174,6 +179,10 @@ def parse_document(
     doc.clause_count = len(clauses)
     from_meta = bool(meta.get("valid_from") or meta.get("valid_until"))
     doc.validity_clause_id = _clause_stating(clauses, doc.validity_text, meta_block=from_meta)
+    flagged = [c.label for c in clauses if c.addresses_assistant]
+    if flagged:
+        log.warning("%s: %d clause(s) read as instructions to an assistant and are never used as evidence: %s",
+                    path.name, len(flagged), "; ".join(flagged[:5]))
     cov = coverage.measure(loaded.text, clauses, parsed.consumed)
     doc.coverage = round(cov.ratio, 4)
     if cov.ratio < tuning.min_coverage:
