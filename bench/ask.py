@@ -2,7 +2,7 @@
 
     python bench/ask.py                      # builds (or reuses) an index of data/policies in a temp dir
     python bench/ask.py --index DIR          # any index, e.g. the synthetic one bench/retrieval.py keeps
-    python bench/ask.py --repeat 3           # each gold question asked 3 times after one warm-up pass
+    python bench/ask.py --repeat 3           # each question (tuning, test-sample) asked 3 times after a warm-up
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     bot.warm_up()
     warm_s = time.perf_counter() - t
-    items = load_gold(sorted((ROOT / "eval" / "gold").glob("*.jsonl")))
+    items = load_gold([ROOT / "eval" / "sets" / "tuning.jsonl", ROOT / "eval" / "sets" / "test-sample.jsonl"])
     for it in items:  # one pass to warm caches (jieba, Chroma segments, numpy)
         bot.ask(it.question, history=it.history)
     total, embed, bm25, dense, compose = [], [], [], [], []

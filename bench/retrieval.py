@@ -2,7 +2,7 @@
 
 1. The sample corpus (data/policies) is ingested through the real pipeline into a temp index: clauses/s,
    embeddings/s, size on disk, then warm search latency (query embedding included) for bm25, dense and
-   hybrid over questions from eval/gold, with and without a region filter.
+   hybrid over questions from the tuning set, with and without a region filter.
 2. A synthetic corpus of --synthetic N clauses (default 100,000) made from the sample clauses by moving
    each local document to other Chongqing districts and shifting its non-year numbers. Embedding 100k
    texts would take hours, so each synthetic clause gets its original's vector plus small gaussian noise,
@@ -52,7 +52,7 @@ from vectorstore.representation import chroma_metadata, embed_text  # noqa: E402
 from vectorstore.search import PolicyIndex  # noqa: E402
 
 POLICIES = ROOT / "data" / "policies"
-GOLD = ROOT / "eval" / "gold" / "questions.jsonl"
+GOLD = ROOT / "eval" / "sets" / "tuning.jsonl"
 TODAY = dt.date(2026, 11, 22)
 # the sample's local regions, and the districts and counties they are moved to in the synthetic corpus
 LOCAL = (("奉节县", "奉节"), ("万州区", "万州"), ("九龙坡区", "九龙坡"))
@@ -240,7 +240,7 @@ def bench_sample(work: Path, queries: list[str], regions: list[str | None], gold
     idx = PolicyIndex(index_dir, embeddings=embeddings)
     open_s = time.perf_counter() - t0
     known = set(d.region for d in idx.docs.values() if d.region)
-    region_of = [r if r in known else "奉节县" for r in regions]
+    region_of = [r if r in known else "重庆市奉节县" for r in regions]
 
     print_table(
         f"sample corpus: {report.documents} documents, {report.clauses} clauses",

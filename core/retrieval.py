@@ -13,6 +13,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+import numpy as np
+
 from core.records import Clause, PolicyDocument, ScoredClause
 
 SearchMode = Literal["bm25", "dense", "hybrid"]
@@ -112,9 +114,21 @@ class Retriever(Protocol):
         ...
 
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: SearchMode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: SearchMode = "hybrid",
+        query_vector: np.ndarray | None = None,
     ) -> SearchResult:
-        """The k best clauses for the query among those the filters let through, best first."""
+        """The k best clauses for the query among those the filters let through, best first.
+        A caller that already embedded the query passes its vector instead of paying for it twice."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """The query vector the dense side searches with (for callers that reuse it). Raises
+        BackendUnavailable when a remote embeddings endpoint cannot be reached; search() then answers alone."""
         ...
 
     def matching(self, filters: Filters) -> list[Clause]:
@@ -129,6 +143,10 @@ class Retriever(Protocol):
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """Inverse document frequency of each term over the clauses: rare words weigh more."""
+        ...
+
+    def doc_freq(self, term: str) -> int:
+        """How many clauses contain the term as a token (0: the collection never uses the word)."""
         ...
 
     def warm_up(self) -> None: ...

@@ -14,20 +14,22 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from core.settings import Settings
 from eval.metrics import GoldItem, facts_present, flat, percentile
+from ingest.discover import expand_paths
 from ingest.loaders import load_file
 from vectorstore.dense import VECTOR_CACHE, ChromaStore, VectorCache, open_chroma, text_key
 from vectorstore.embeddings import NamedEmbeddings
 
 log = logging.getLogger(__name__)
-ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_baseline(items: list[GoldItem], settings: Settings, emb: NamedEmbeddings, k: int = 10) -> dict[str, Any]:
+def run_baseline(
+    items: list[GoldItem], settings: Settings, emb: NamedEmbeddings, *, corpus: Path, k: int = 10
+) -> dict[str, Any]:
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=500, chunk_overlap=50, separators=["\n\n", "\n", "。", "；", "，", ""]
     )
     chunks: list[tuple[str, str]] = []  # (file name, chunk text)
-    for f in sorted((ROOT / "data" / "policies").glob("*")):
+    for f in expand_paths([corpus]):
         for piece in splitter.split_text(load_file(f).text):
             chunks.append((f.name, piece))
     # chunk vectors are cached beside the index so repeated evaluations do not re-embed
@@ -54,7 +56,7 @@ def run_baseline(items: list[GoldItem], settings: Settings, emb: NamedEmbeddings
             ms = (time.perf_counter() - t) * 1000
             texts = [chunks[int(cid[1:])] for cid, _ in hits]
             rank = next((i + 1 for i, (f, t2) in enumerate(texts)
-                         if it.evidence and f == it.doc and flat(it.evidence) in flat(t2)), None)
+                         if it.evidences and f == it.doc_for(0) and flat(it.evidences[0]) in flat(t2)), None)
             best = texts[0] if texts else ("", "")
             correct = bool(it.answerable and not facts_present(best[1], it.facts) and rank == 1)
             rows.append((it, correct, rank, ms))

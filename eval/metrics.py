@@ -1,4 +1,5 @@
-"""Scoring one answer against one gold item. Pure functions, no I/O."""
+"""Scoring one answer against one question of a set, and summarising a set. Pure functions, no I/O
+except reading the set files."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ from typing import Any
 
 from core.records import Answer, Clause
 
+EXEMPT_EVIDENCE = ("metadata", "validity")  # answered from the catalog: the right document is enough
+
 
 def flat(s: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s or ""))
+
+
+def _as_list(x: str | list[str] | None) -> list[str]:
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else [v for v in x if v]
 
 
 @dataclass
@@ -25,15 +34,35 @@ class GoldItem:
     type: str
     answerable: bool
     facts: list[list[str]]
-    doc: str | None
-    evidence: str | None
+    doc: str | list[str] | None
+    evidence: str | list[str] | None
     region: str | None = None
     cross_region_trap: bool = False
     notes: str = ""
+    style: list[str] = field(default_factory=list)
 
     @property
     def multi_region(self) -> bool:
-        return self.notes.startswith("multi-region")
+        return (self.notes or "").startswith("multi-region")
+
+    @property
+    def evidences(self) -> list[str]:
+        return _as_list(self.evidence)
+
+    def doc_for(self, i: int) -> str | None:
+        """The document the i-th evidence comes from (one document for all, or one per evidence)."""
+        docs = _as_list(self.doc)
+        if not docs:
+            return None
+        return docs[i] if len(docs) > 1 and i < len(docs) else docs[0]
+
+    @property
+    def docs(self) -> set[str]:
+        return set(_as_list(self.doc))
+
+    @property
+    def follow_up(self) -> bool:
+        return bool(self.history)
 
 
 def load_gold(paths: list[Path]) -> list[GoldItem]:
@@ -42,7 +71,7 @@ def load_gold(paths: list[Path]) -> list[GoldItem]:
         for line in p.read_text("utf-8").splitlines():
             if line.strip():
                 d = json.loads(line)
-                items.append(GoldItem(**{k: d.get(k) for k in GoldItem.__dataclass_fields__ if k in d}))
+                items.append(GoldItem(**{k: d[k] for k in GoldItem.__dataclass_fields__ if k in d}))
     return items
 
 
@@ -77,22 +106,30 @@ class Scored:
 
 def score_answer(item: GoldItem, ans: Answer, by_id: dict[str, Clause], source_files: dict[str, str],
                  rank: int | None, latency_ms: float) -> Scored:
+    """Correct = not refused, every fact group stated, and every evidence held by a cited clause of its
+    document (for metadata/validity questions: a citation of the right document)."""
     verbatim = []
     for c in ans.citations:
-        clause = by_id.get(getattr(c, "clause_id", ""))
+        clause = by_id.get(c.clause_id)
         verbatim.append(bool(clause and c.quote and (c.quote in clause.text or flat(c.quote) in flat(clause.text))))
     if not item.answerable:
         return Scored(item, ans, ans.refused, [], False, rank, verbatim, latency_ms)
     missing = facts_present(ans.answer, item.facts)
-    cited = False
-    for c in ans.citations:
-        clause = by_id.get(getattr(c, "clause_id", ""))
-        if source_files.get(c.doc_id) != item.doc and not item.multi_region:
-            continue
-        if holds_evidence(clause, item.evidence) or item.type in ("metadata", "validity"):
-            cited = True
-    correct = not ans.refused and not missing and cited
-    return Scored(item, ans, correct, missing, cited, rank, verbatim, latency_ms)
+    cited_docs = [(source_files.get(c.doc_id), by_id.get(c.clause_id)) for c in ans.citations]
+
+    def cited(i: int, ev: str | None) -> bool:
+        want = item.doc_for(i)
+        for doc, clause in cited_docs:
+            if doc != want and not item.multi_region:
+                continue
+            if item.type in EXEMPT_EVIDENCE or holds_evidence(clause, ev):
+                return True
+        return False
+
+    evidences = item.evidences or [None]  # type: ignore[list-item]
+    all_cited = all(cited(i, ev) for i, ev in enumerate(evidences))
+    correct = not ans.refused and not missing and all_cited
+    return Scored(item, ans, correct, missing, all_cited, rank, verbatim, latency_ms)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -103,29 +140,36 @@ def percentile(values: list[float], p: float) -> float:
     return s[k]
 
 
+def _share(n: int, d: int) -> float:
+    return n / d if d else 0.0
+
+
 def summarize(rows: list[Scored]) -> dict[str, Any]:
     answerable = [r for r in rows if r.item.answerable]
     unans = [r for r in rows if not r.item.answerable]
     refused = [r for r in rows if r.answer.refused]
-    ranked = [r for r in answerable if r.item.type not in ("metadata", "validity")]
+    ranked = [r for r in answerable if r.item.type not in EXEMPT_EVIDENCE and r.item.evidences]
     cites = [v for r in rows for v in r.verbatim]
     answered = [r for r in answerable if not r.answer.refused]
+    follow = [r for r in rows if r.item.follow_up]
 
     def recall_at(k: int) -> float:
-        return sum(1 for r in ranked if r.rank and r.rank <= k) / max(1, len(ranked))
+        return _share(sum(1 for r in ranked if r.rank and r.rank <= k), len(ranked))
 
     lat = [r.latency_ms for r in rows]
     return {
         "questions": len(rows),
-        "answer_accuracy": sum(r.correct for r in answerable) / max(1, len(answerable)),
-        "refusal_recall": sum(1 for r in unans if r.answer.refused) / max(1, len(unans)),
-        "refusal_precision": sum(1 for r in refused if not r.item.answerable) / max(1, len(refused)),
-        "citation_verbatim": sum(cites) / max(1, len(cites)) if cites else 1.0,
-        "citation_correct": sum(r.evidence_cited for r in answered) / max(1, len(answered)),
+        "answer_accuracy": _share(sum(r.correct for r in answerable), len(answerable)),
+        "false_refusal_rate": _share(sum(1 for r in answerable if r.answer.refused), len(answerable)),
+        "refusal_recall": _share(sum(1 for r in unans if r.answer.refused), len(unans)) if unans else 1.0,
+        "refusal_precision": _share(sum(1 for r in refused if not r.item.answerable), len(refused)) if refused else 1.0,
+        "follow_up_accuracy": _share(sum(r.correct for r in follow), len(follow)) if follow else 1.0,
+        "citation_verbatim": _share(sum(cites), len(cites)) if cites else 1.0,
+        "citation_correct": _share(sum(r.evidence_cited for r in answered), len(answered)),
         "recall@1": recall_at(1),
         "recall@5": recall_at(5),
         "recall@10": recall_at(10),
-        "mrr": sum(1 / r.rank for r in ranked if r.rank) / max(1, len(ranked)),
+        "mrr": _share(sum(1 / r.rank for r in ranked if r.rank), len(ranked)) if ranked else 0.0,
         "latency_p50_ms": statistics.median(lat) if lat else 0.0,
         "latency_p95_ms": percentile(lat, 95),
     }
@@ -136,4 +180,13 @@ def per_type(rows: list[Scored]) -> dict[str, dict[str, float]]:
     for t in sorted({r.item.type for r in rows}):
         sub = [r for r in rows if r.item.type == t]
         out[t] = {"n": len(sub), "accuracy": sum(r.correct for r in sub) / len(sub)}
+    return out
+
+
+def per_style(rows: list[Scored]) -> dict[str, dict[str, float]]:
+    """Accuracy per phrasing style (a question may carry several styles)."""
+    out: dict[str, dict[str, float]] = {}
+    for s in sorted({s for r in rows for s in r.item.style}):
+        sub = [r for r in rows if s in r.item.style]
+        out[s] = {"n": len(sub), "accuracy": sum(r.correct for r in sub) / len(sub)}
     return out

@@ -28,9 +28,11 @@ import numpy as np
 
 from core.errors import IndexLocked, LoadError
 from core.records import Clause, PolicyDocument
-from core.settings import Settings
+from core.settings import IngestTuning, Settings
 from indexing.lock import writer_lock
-from ingest.discover import expand_paths
+from ingest.archive import UnpackLimits
+from ingest.batch import batch_warning
+from ingest.discover import Discovery, discover
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
 from vectorstore import catalog
 from vectorstore.consistency import Repair, StoreCheck, check_store, repair
@@ -54,6 +56,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Present from a writer's first Chroma write until its cleanup is done. A killed writer leaves it behind,
 # with orphan vectors or an unreferenced generation, and the next ingest cleans up even when no file changed.
 DIRTY = "ingest.dirty"
+_MB = 1024 * 1024
 
 
 @dataclass
@@ -63,6 +66,9 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # files in the folders not read, and why
+    errors: list[tuple[str, str]] = field(default_factory=list)  # named paths nothing was read from (missing, empty)
+    warnings: list[str] = field(default_factory=list)  # the batch as a whole (e.g. not policy documents)
     documents: int = 0
     clauses: int = 0
     embedded: int = 0
@@ -96,6 +102,8 @@ def parse_changed(
     max_bytes: int,
     max_clause_chars: int,
     progress: Progress | None = None,
+    tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> Parsed:
     """Parse the files that are new or changed since the live generation; skip the others."""
     by_path = {d.source_path: d for d in live.docs.values()}
@@ -113,11 +121,16 @@ def parse_changed(
                 report.skipped.append(key)
                 continue
             doc, clauses = parse_document(
-                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha
+                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning,
+                unpack=unpack,
             )
         except LoadError as e:
             report.failed.append((key, str(e)))
             log.warning("ingest failed for %s: %s", key, e)
+            continue
+        except Exception as e:  # a parser bug on one file must not cost the batch the other files
+            log.exception("ingest failed for %s", key)
+            report.failed.append((key, f"内部错误 / internal error while parsing ({type(e).__name__}); see the log"))
             continue
         if prev:
             out.replaced.add(prev.doc_id)
@@ -386,11 +399,17 @@ class Indexer:
         return catalog.load_generation(self.index_dir, pointer.name), False
 
     def ingest(
-        self, paths: list[Path], *, progress: Progress | None = None, remove_doc_ids: list[str] | None = None
+        self,
+        paths: list[Path],
+        *,
+        progress: Progress | None = None,
+        remove_doc_ids: list[str] | None = None,
+        include: tuple[str, ...] | list[str] = (),
     ) -> IngestReport:
         t0 = time.perf_counter()
+        found = discover(paths, include=include)  # before the lock: a large folder is walked while others write
         with self._writing() as session:
-            report = self._ingest(session, paths, progress=progress, remove_doc_ids=remove_doc_ids, embed=True)
+            report = self._ingest(session, found, progress=progress, remove_doc_ids=remove_doc_ids, embed=True)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -404,7 +423,7 @@ class Indexer:
         t0 = time.perf_counter()
         try:
             with self._writing(wait=False) as session:
-                report = self._ingest(session, [], embed=False, known=live)
+                report = self._ingest(session, Discovery(), embed=False, known=live)
         except IndexLocked as e:
             log.info("store check skipped: %s", e)
             return None
@@ -414,7 +433,7 @@ class Indexer:
     def _ingest(
         self,
         session: _Session,
-        paths: list[Path],
+        found: Discovery,
         *,
         embed: bool,
         progress: Progress | None = None,
@@ -426,11 +445,29 @@ class Indexer:
         shared = session.shared
         live, adopting = self._live(session, known)
         report.generation = live.name
+        report.ignored = found.ignored
+        report.failed.extend(found.rejected)
+        report.errors = found.errors
         parsed = parse_changed(
-            expand_paths(paths), live, report, today=s.today_date(),
-            max_bytes=int(s.max_file_mb * 1024 * 1024), max_clause_chars=s.max_clause_chars, progress=progress,
+            found.files, live, report, today=s.today_date(), max_bytes=int(s.max_file_mb * _MB),
+            max_clause_chars=s.max_clause_chars, progress=progress, tuning=s.ingest,
+            unpack=UnpackLimits(total_bytes=int(s.max_unpacked_mb * _MB),
+                                member_bytes=int(s.max_unpacked_member_mb * _MB)),
         )
-        docs, clauses, new = diff(live, parsed, paths, report, remove_doc_ids=remove_doc_ids, origin=self.origin)
+        # a file read before and skipped now (a README an older version took in) leaves the index, if this
+        # server added it: another server's file paths mean nothing here
+        now_ignored = {p for p, _ in found.ignored}
+        dropped = [d.doc_id for d in live.docs.values()
+                   if d.source_path in now_ignored and live.origins.get(d.doc_id, "") in ("", self.origin)]
+        warning = batch_warning(((d, parsed.clauses[i]) for i, d in parsed.docs.items()), s.ingest)
+        if warning:
+            report.warnings.append(warning)
+            log.warning("%s", warning)
+        # only folders that exist and hold policy files lose the documents of their vanished files
+        docs, clauses, new = diff(live, parsed, found.roots, report,
+                                  remove_doc_ids=[*(remove_doc_ids or []), *dropped], origin=self.origin)
+        for path in report.removed:
+            log.warning("removed from the index: %s", path)
         report.documents = len(docs)
         if not report.changed and not adopting:
             report.clauses = len(live.clauses)

@@ -31,7 +31,7 @@ def _matching_close(text: str, open_at: int) -> int:
 
 
 def split_units(cell: str) -> list[str]:
-    """'县经济信息委、县商务委，重庆赤甲集团' → names. Nested '各乡镇（街道）' stays whole."""
+    """'县甲局、县乙委，某某集团' → names. Nested '各乡镇（街道）' stays whole."""
     cell = re.sub(r"\s+", "", cell).strip("。；;，,")
     parts: list[str] = []
     buf = ""
@@ -52,9 +52,34 @@ def split_units(cell: str) -> list[str]:
         # "区大数据发展局等区级有关部门" → two entries
         for q in re.split(r"(?<=[局委办部室心团院校司队会府])等(?=[\u4e00-\u9fa5])", p):
             q = q.strip()
-            if q and q not in out:
+            if q and q not in out and not _NO_UNIT.fullmatch(q):
                 out.append(q)
     return out
+
+
+# what a table writes in a cell that names no unit
+_NO_UNIT = re.compile(r"[/／\-－—–无暂无、]+|无|暂无")
+# "（县甲局、县乙局负责。列第一位者为牵头单位，下同）": units that carry out the measure
+_DUTY_RE = re.compile(
+    r"[（(〔【]\s*(?:由)?(?P<units>[^（）()〔〕【】：:。]{2,200}?(?:[（(][^（）()]*[）)][^（）()：:。]*?)*)"
+    r"(?:共同|分别|按职责|按职能)?负责(?:[。，,；;][^（）()〔〕【】]{0,40})?[）)〕】]\s*$"
+)
+
+
+def units_of(text: str, *, lead_first: bool = False) -> tuple[list[str], list[str]]:
+    """(lead units, responsible units) a clause states: a labelled block "（牵头单位：…；责任单位：…）",
+    or a closing "（A、B负责）". The latter names no lead unit unless the document has said that the
+    first unit listed leads ("列第一位者为牵头单位"), as many plans do once for all their measures."""
+    lead, resp, span = extract_unit_block(text)
+    if span is not None:
+        return lead, resp
+    m = _DUTY_RE.search(text.rstrip())
+    if not m:
+        return [], []
+    units = split_units(m.group("units"))
+    if lead_first and units:
+        return units[:1], units[1:]
+    return [], units
 
 
 def extract_unit_block(text: str) -> tuple[list[str], list[str], tuple[int, int] | None]:
@@ -206,6 +231,25 @@ def extract_contacts(text: str) -> list[Contact]:
     return out
 
 
+# "申请时间：2025年8月11日至8月22日": a window for applications ends on its last day
+_WINDOW_RE = re.compile(
+    r"(?:申请|受理|申报|报名|办理|征集|提交)(?:时间|期限|日期)\s*[：:为]\s*"
+    r"(?P<y>\d{4})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s*(?:起\s*)?(?:至|到|—|-|～|~)\s*"
+    r"(?:(?P<y2>\d{4})\s*年\s*)?(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
+)
+
+
 def body_deadline(text: str, *, today: dt.date | None = None) -> Deadline | None:
     m = _DEADLINE_LABEL.search(text)
-    return parse_deadline(m.group(1), today=today) if m else None
+    if m:
+        return parse_deadline(m.group(1), today=today)
+    t, offsets = _nfkc_offsets(text)
+    w = _WINDOW_RE.search(t)
+    if w:
+        try:
+            end = dt.date(int(w.group("y2") or w.group("y")), int(w.group("m")), int(w.group("d")))
+        except ValueError:
+            return None
+        start = t.index(w.group("y"), w.start())
+        return Deadline(text=_as_written(text, offsets, start, w.end()), date=end.isoformat())
+    return None

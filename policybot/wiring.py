@@ -74,9 +74,14 @@ def make_indexer(settings: Settings, index: PolicyIndex | None = None) -> Indexe
 
 
 def ingest_paths(
-    paths: list[Path], *, settings: Settings, progress: Progress | None = None, remove_doc_ids: list[str] | None = None
+    paths: list[Path],
+    *,
+    settings: Settings,
+    progress: Progress | None = None,
+    remove_doc_ids: list[str] | None = None,
+    include: tuple[str, ...] | list[str] = (),
 ) -> IngestReport:
-    return make_indexer(settings).ingest(paths, progress=progress, remove_doc_ids=remove_doc_ids)
+    return make_indexer(settings).ingest(paths, progress=progress, remove_doc_ids=remove_doc_ids, include=include)
 
 
 def make_llm(settings: Settings) -> LLMAnswerer | None:

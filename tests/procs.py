@@ -115,8 +115,9 @@ class AppProcess:
 def running_app(index_dir: Path, log: Path, env: dict[str, str], timeout: float = 120.0) -> Iterator[AppProcess]:
     """A real `policybot serve` process on a free loopback port, ready when /healthz answers."""
     port = free_port()
-    full_env = {**os.environ, **env, "POLICYBOT_INDEX_DIR": str(index_dir), "POLICYBOT_LOG_LEVEL": "WARNING"}
-    full_env.pop("POLICYBOT_STAFF_USERS", None)  # loopback: staff pages without login
+    full_env = {**os.environ, **env, "POLICYBOT_INDEX_DIR": str(index_dir), "POLICYBOT_LOG_LEVEL": "WARNING",
+                "POLICYBOT_STAFF_OPEN_ON_LOOPBACK": "true"}  # loopback: staff pages without login
+    full_env.pop("POLICYBOT_STAFF_USERS", None)
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "policybot.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -53,16 +53,17 @@ def last_bot_text(chat: list[dict[str, Any]]) -> str:
 
 
 # ---- public chat through gradio_client ---------------------------------------------------------
-def test_chat_answers_with_units_warning_and_citation_card(live_app: LiveApp) -> None:
+def test_chat_answers_with_units_warning_and_numbered_sources(live_app: LiveApp) -> None:
     msg, chat = public_client(live_app).predict(WUFEI, [], api_name="/ask")
     assert msg == ""
     text = last_bot_text(chat)
     assert "县生态环境局" in text
-    assert 'class="citation-card"' in text
+    assert 'class="pb-sources"' in text and 'class="pb-ref pb-source-link"' in text
     assert "《奉节县“科技创新赋能”工程实施方案》" in text
-    assert "<details>" in text and "奉节县人民政府办公室" in text  # document data in the expandable part
+    assert 'class="pb-src"' in text and "奉节县人民政府办公室" in text  # document data for the source panel
     assert "⚠" in text  # the 2025 deadline has passed on the pinned test date
     assert "AI生成" not in text  # extractive answers carry no AI label
+    assert ".txt" not in text  # titles, never file names
 
 
 def test_chat_streams_the_answer(live_app: LiveApp) -> None:
@@ -72,7 +73,7 @@ def test_chat_streams_the_answer(live_app: LiveApp) -> None:
     partial = [u for u in updates if "pb-streaming" in u]
     assert len(partial) >= 3, updates  # several growing pieces before the final answer
     assert len(partial[1]) < len(partial[-1])
-    assert "citation-card" in updates[-1] and "pb-streaming" not in updates[-1]
+    assert "pb-sources" in updates[-1] and "pb-streaming" not in updates[-1]
 
 
 def test_chat_passes_earlier_questions_as_history_and_stores_feedback(live_app: LiveApp) -> None:
@@ -99,8 +100,8 @@ def test_chat_passes_earlier_questions_as_history_and_stores_feedback(live_app: 
 def test_new_conversation_clears_history(live_app: LiveApp) -> None:
     client = public_client(live_app)
     client.predict(WUFEI, [], api_name="/ask")
-    chat, _comment, _status = client.predict(api_name="/new_conversation")
-    assert chat == []
+    chat, box, *_ = client.predict(api_name="/new_conversation")
+    assert chat == [] and box == ""
     _, status = client.predict("", api_name="/feedback_up")
     assert "还没有" in status  # nothing left to rate after a new conversation
 
@@ -253,3 +254,35 @@ def test_api_question_limits(live_app: LiveApp) -> None:
     assert r.status_code == 413 and "问题过长" in r.json()["detail"]
     r = httpx.post(live_app.url + "/api/ask", json={"question": "   "})
     assert r.status_code == 422
+
+
+# ---- staff lookup and chat suggestions against the live index ----------------------------------
+def test_staff_lookup_never_widens_when_a_filter_is_added(live_app: LiveApp) -> None:
+    from core.retrieval import Filters
+
+    state = live_app.state
+    terms = ["信息化", "平台"]
+
+    def found(f: Filters) -> set[str]:
+        hits, total = state.lookup("信息化平台", terms, filters=f, k=10_000)
+        assert total == len(hits)
+        return {h.clause.clause_id for h in hits}
+
+    everything = found(Filters())
+    region = found(Filters(regions=["重庆市奉节县"]))
+    both = found(Filters(regions=["重庆市奉节县"], kinds=["task_row"]))
+    assert both and both <= region <= everything and len(both) < len(region) < len(everything)
+    for cid in both:
+        c, d = state.clause_with_doc(cid)
+        assert c.kind == "task_row" and d.region == "重庆市奉节县" and ("平台" in c.text or "信息化" in c.text)
+
+
+def test_example_questions_are_answered(live_app: LiveApp) -> None:
+    from webapp.collection import example_questions
+
+    with live_app.state.reading() as idx:
+        examples = example_questions(list(idx.docs.values()), idx.clauses)
+    assert len(examples) == 3
+    for q in examples:
+        body = httpx.post(live_app.url + "/api/ask", json={"question": q}, timeout=60).json()
+        assert not body["refused"], (q, body["answer"])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.extractive import REFUSAL
+from bot.compose import REFUSAL
 from core.records import Answer
 
 pytestmark = pytest.mark.slow
@@ -116,7 +116,7 @@ def test_follow_up_with_topic_only(sample_bot):
 
 def test_multi_region_question_gets_one_line_per_region(sample_bot):
     ans = ask(sample_bot, "5G基站要建多少个？")
-    assert "【万州区】" in ans.answer and "【奉节县】" in ans.answer
+    assert "【重庆市万州区】" in ans.answer and "【重庆市奉节县】" in ans.answer
     assert "5050个" in ans.answer and "2525个" in ans.answer
 
 
@@ -151,7 +151,7 @@ def test_no_cross_region_figures(sample_bot):
 
 
 def test_every_number_in_answers_is_in_a_cited_clause(sample_bot):
-    from bot.grounding import unsupported_numbers
+    from bot.verify import unsupported_numbers
 
     for q in ("奉节县每年技术市场成交合同额要达到多少？", "万州对软件企业有哪些奖励？", "5G基站要建多少个？"):
         ans = ask(sample_bot, q)

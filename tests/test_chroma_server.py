@@ -58,8 +58,8 @@ def test_server_mode_matches_embedded_client(tmp_path: Path, chroma_server: int,
             assert got == want, f"{mode} top-3 for {q!r}"
 
     # metadata filters travel to the server as `where`
-    hits = remote_idx.search("软信企业 奖励", k=10, filters=Filters(regions=["奉节县"]), mode="dense").hits
-    assert hits and {h.document.region for h in hits if h.document} == {"奉节县"}
+    hits = remote_idx.search("软信企业 奖励", k=10, filters=Filters(regions=["重庆市奉节县"]), mode="dense").hits
+    assert hits and {h.document.region for h in hits if h.document} == {"重庆市奉节县"}
     hits = remote_idx.search("星创天地", k=10, filters=Filters(kinds=["task_row"]), mode="dense").hits
     assert all(h.clause.kind == "task_row" for h in hits)
 

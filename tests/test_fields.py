@@ -16,6 +16,7 @@ from ingest.fields import (
     extract_years,
     parse_deadline,
     split_units,
+    units_of,
 )
 
 TODAY = dt.date(2026, 11, 22)
@@ -76,6 +77,27 @@ def test_no_unit_block() -> None:
     assert extract_unit_block("加强组织领导。各牵头单位、配合单位要高度重视。") == ([], [], None)
 
 
+@pytest.mark.parametrize(
+    ("text", "lead_first", "lead", "resp"),
+    [
+        ("建设平台。（县甲局、县乙局负责）", False, [], ["县甲局", "县乙局"]),
+        ("建设平台。（县甲局、县乙局、各乡镇（街道）负责）", True, ["县甲局"], ["县乙局", "各乡镇（街道）"]),
+        ("建设平台。（县甲局、县乙局负责。列第一位者为牵头单位，下同）", True, ["县甲局"], ["县乙局"]),
+        ("建设平台。（由县甲局负责）", True, ["县甲局"], []),
+        ("（责任单位：县甲局、县乙局）", True, [], ["县甲局", "县乙局"]),  # a label always wins
+        ("各单位要明确专人负责。", True, [], []),  # "负责" in a sentence names nobody
+        ("建设平台（县甲局负责）后开展评估。", True, [], []),  # only a closing bracket assigns units
+    ],
+)
+def test_units_of_a_closing_duty_bracket(text: str, lead_first: bool, lead: list[str], resp: list[str]) -> None:
+    assert units_of(text, lead_first=lead_first) == (lead, resp)
+
+
+@pytest.mark.parametrize("cell", ["/", "／", "—", "无", "-"])
+def test_a_cell_without_a_unit(cell: str) -> None:
+    assert split_units(cell) == []
+
+
 # --- deadlines ----------------------------------------------------------------------------------
 
 
@@ -109,6 +131,19 @@ def test_empty_deadline_cell_is_none() -> None:
 
 def test_recurring_deadline_follows_today() -> None:
     assert parse_deadline("每年6月底", today=dt.date(2030, 1, 1)) == Deadline("每年6月底", "2030-06-30", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("申请时间：2025年8月11日至8月22日。", Deadline("2025年8月11日至8月22日", "2025-08-22")),
+        ("受理时间为2024年12月1日至2025年1月10日。", Deadline("2024年12月1日至2025年1月10日", "2025-01-10")),
+        ("申报时间：２０２６年３月１日—３月３１日", Deadline("２０２６年３月１日—３月３１日", "2026-03-31")),
+        ("申请时间：每年3月", None),
+    ],
+)
+def test_an_application_window_ends_on_its_last_day(text: str, expected: Deadline | None) -> None:
+    assert body_deadline(text, today=TODAY) == expected
 
 
 def test_body_deadline_from_label() -> None:

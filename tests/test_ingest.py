@@ -65,7 +65,7 @@ CATALOG: dict[str, dict[str, object]] = {
         "doc_number": "奉节府办发〔2026〕8号",
         "issuer": "奉节县人民政府办公室",
         "issued_on": "2026-03-17",
-        "region": "奉节县",
+        "region": "重庆市奉节县",
         "period": "2026—2027",
         "period_start": 2026,
         "period_end": 2027,
@@ -78,7 +78,7 @@ CATALOG: dict[str, dict[str, object]] = {
         "doc_number": None,
         "issuer": "重庆市万州区人民政府办公室",
         "issued_on": "2023-12-24",
-        "region": "万州区",
+        "region": "重庆市万州区",
         "period": "2023—2027",
         "period_start": 2023,
         "period_end": 2027,
@@ -91,7 +91,7 @@ CATALOG: dict[str, dict[str, object]] = {
         "doc_number": None,
         "issuer": "奉节县人民政府办公室",
         "issued_on": "2022-05-09",
-        "region": "奉节县",
+        "region": "重庆市奉节县",
         "period": None,
         "period_start": None,
         "period_end": None,
@@ -118,7 +118,7 @@ CATALOG: dict[str, dict[str, object]] = {
         "doc_number": None,
         "issuer": None,  # a draft for comment: no header, no signature
         "issued_on": None,
-        "region": "九龙坡区",
+        "region": "重庆市九龙坡区",
         "period": None,
         "period_start": None,
         "period_end": 2027,  # from "至2027年12月31日止"
@@ -138,7 +138,9 @@ def check_catalog(docs: dict[str, PolicyDocument]) -> None:
         assert doc.source_file == name
         assert re.fullmatch(r"[0-9a-f]{64}", doc.sha256)
         assert doc.doc_id == doc.sha256[:16]
-    assert sorted(d.region or "" for d in docs.values()) == sorted(["重庆市", "万州区", "奉节县", "奉节县", "九龙坡区"])
+    assert sorted(d.region or "" for d in docs.values()) == sorted(
+        ["重庆市", "重庆市万州区", "重庆市奉节县", "重庆市奉节县", "重庆市九龙坡区"]
+    )
 
 
 def test_catalog_from_parse_document() -> None:
@@ -395,7 +397,7 @@ def test_contacts_and_fields_of_a_short_policy(tmp_path: Path) -> None:
     doc, clauses = parse_path(write(tmp_path / "policy.txt", SHORT_POLICY))
     assert (doc.title, doc.doc_number, doc.issuer, doc.issued_on, doc.region, doc.status) == (
         "奉节县数字乡村试点实施方案", "奉节府办发〔2025〕3号", "奉节县人民政府办公室",
-        "2025-04-01", "奉节县", "effective",
+        "2025-04-01", "重庆市奉节县", "effective",
     )
     service = one(clauses, lambda c: c.path[-1] == "（二）做好咨询服务")
     assert service.path == ["三、保障措施", "（二）做好咨询服务"]
@@ -457,7 +459,7 @@ def check_task_rows(clauses: list[Clause], base: list[str]) -> None:
 
 def test_docx_with_attached_task_table(tmp_path: Path) -> None:
     doc, clauses = parse_path(task_docx(tmp_path / "plan.docx", ["附件", "重点任务分解表"]))
-    assert (doc.title, doc.region, doc.status) == ("奉节县测试平台建设实施方案", "奉节县", "effective")
+    assert (doc.title, doc.region, doc.status) == ("奉节县测试平台建设实施方案", "重庆市奉节县", "effective")
     platform = one(clauses, lambda c: c.path == ["一、重点任务", "（一）打造平台"])
     assert platform.text == "（一）打造平台。建设平台。（牵头单位：县经济信息委；责任单位：县科技局）"
     assert (platform.lead_units, platform.responsible_units) == (["县经济信息委"], ["县科技局"])
@@ -666,7 +668,7 @@ def test_bad_files_fail_alone_and_never_damage_the_index(tmp_path: Path, setting
     gen, docs, clauses = snapshot(settings)
     assert gen is not None
     assert sorted(d["title"] for d in docs) == ["奉节县数字乡村试点实施方案", "重庆市万州区智慧社区建设工作方案"]
-    gbk = next(d for d in docs if d["region"] == "万州区")
+    gbk = next(d for d in docs if d["region"] == "重庆市万州区")
     assert gbk["source_path"] == str(corpus / "wanzhou-gbk.txt")
     assert len(clauses) == report.clauses
 
@@ -732,7 +734,7 @@ def test_issuer_and_date_at_the_end_become_the_signature(tmp_path: Path):
     f = tmp_path / "end-signature.txt"
     f.write_text(text, "utf-8")
     doc, clauses = parse_document(f, today=dt.date(2026, 11, 22), max_bytes=1 << 20)
-    assert (doc.issuer, doc.issued_on, doc.region) == ("奉节县人民政府办公室", "2025-06-01", "奉节县")
+    assert (doc.issuer, doc.issued_on, doc.region) == ("奉节县人民政府办公室", "2025-06-01", "重庆市奉节县")
     body = [c for c in clauses if c.path[0] not in ("标题", "落款")]
     assert all("人民政府办公室" not in c.text for c in body)
     assert [c.text for c in clauses if c.path == ["落款"]] == ["奉节县人民政府办公室 2025年6月1日"]

@@ -253,7 +253,10 @@ HTML_TEXT = (
 
 def test_html_with_table_and_script(tmp_path: Path) -> None:
     loaded = load_file(write(tmp_path, "n.html", HTML.format(charset="gbk").encode("gbk")))
-    assert loaded == LoadedText(HTML_TEXT, "html", "html")
+    # nav, header and footer are page chrome by name: removed, and reported as such
+    # "标题栏" is the <title> only, no line of the page: not taken for the document's title
+    assert loaded == LoadedText(HTML_TEXT, "html", "html", {"html_title": "标题栏"}, None,
+                                ("首页 | 政策", "站点页眉", "版权所有"))
 
 
 def test_html_meta_charset_that_lies_falls_back_to_detection(tmp_path: Path) -> None:

@@ -50,8 +50,8 @@ def test_a_folder_copied_without_its_store_is_repaired_from_the_vector_cache(
     assert f"repaired {report.clauses} vectors from the vector cache" in caplog.text
     assert index.store.ids() == set(index.by_id)
     assert index.health().store.endswith(f"all {report.clauses} clauses have vectors")
-    hits = index.search("星创天地", k=5, filters=Filters(regions=["九龙坡区"]), mode="dense").hits
-    assert hits and all(h.document and h.document.region == "九龙坡区" for h in hits)
+    hits = index.search("星创天地", k=5, filters=Filters(regions=["重庆市九龙坡区"]), mode="dense").hits
+    assert hits and all(h.document and h.document.region == "重庆市九龙坡区" for h in hits)
 
 
 @pytest.mark.slow
@@ -85,7 +85,7 @@ def test_a_missing_region_partition_is_rebuilt_from_the_whole_collection(
     settings, _, _ = _index(tmp_path, sample_index_dir, settings_factory)
     index = open_index(settings)
     store = index.store
-    region = "奉节县"
+    region = "重庆市奉节县"
     n = sum(1 for c in index.clauses if index.docs[c.doc_id].region == region)
     store.client.delete_collection(store.partition_name(region))
     index = open_index(settings)
@@ -108,8 +108,8 @@ def test_an_embedded_index_pointed_at_a_server_is_published_with_its_vectors(
         assert again.store == f"all {report.clauses} clauses have vectors" and again.repaired == report.clauses
         index = open_index(served)
         assert len(index.clauses) == report.clauses and index.store.ids() == set(index.by_id)
-        hits = index.search("软信企业 奖励", k=5, filters=Filters(regions=["奉节县"]), mode="dense").hits
-        assert hits and {h.document.region for h in hits if h.document} == {"奉节县"}
+        hits = index.search("软信企业 奖励", k=5, filters=Filters(regions=["重庆市奉节县"]), mode="dense").hits
+        assert hits and {h.document.region for h in hits if h.document} == {"重庆市奉节县"}
         # another server of the deployment, with an empty folder, finds all of it on the server
         other = open_index(served.model_copy(update={"index_dir": tmp_path / "other-server"}))
         assert set(other.docs) == set(index.docs) and other.clauses == index.clauses
@@ -120,7 +120,10 @@ QUERIES = ("软信企业 奖励 补助", "5G基站 千兆光网 建设", "新增
            "科技特派员", "星创天地 牵头单位", "首次纳入规上统计")
 
 
-@pytest.mark.parametrize("regions", [["奉节县"], ["万州区"], ["九龙坡区", "重庆市"], ["奉节县", "万州区", "重庆市"]])
+@pytest.mark.parametrize(
+    "regions",
+    [["重庆市奉节县"], ["重庆市万州区"], ["重庆市九龙坡区", "重庆市"], ["重庆市奉节县", "重庆市万州区", "重庆市"]],
+)
 def test_region_partitions_return_the_exact_nearest_clauses(sample_index, regions: list[str]) -> None:
     """The partitions' answer is the exact top 50 of a brute-force search over the region's clauses."""
     store = sample_index.store
@@ -138,8 +141,8 @@ def test_region_partitions_return_the_exact_nearest_clauses(sample_index, region
 
 
 def test_hybrid_search_ranks_alike_with_and_without_partitions(sample_index, monkeypatch: pytest.MonkeyPatch) -> None:
-    filters = [Filters(regions=["奉节县"]), Filters(regions=["万州区", "重庆市"]), Filters(doc_ids=[
-        next(d.doc_id for d in sample_index.docs.values() if d.region == "九龙坡区")])]
+    filters = [Filters(regions=["重庆市奉节县"]), Filters(regions=["重庆市万州区", "重庆市"]), Filters(doc_ids=[
+        next(d.doc_id for d in sample_index.docs.values() if d.region == "重庆市九龙坡区")])]
 
     def top10() -> list[list[str]]:
         return [[h.clause.clause_id for h in sample_index.search(q, k=10, filters=f).hits]

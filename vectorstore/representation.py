@@ -6,6 +6,7 @@ Readers and writers must agree on these, so they live here, beside the stores, a
 from __future__ import annotations
 
 from core.records import Clause, PolicyDocument
+from core.regions import gazetteer
 
 
 def embed_text(c: Clause, doc: PolicyDocument) -> str:
@@ -36,7 +37,7 @@ def user_words(docs: dict[str, PolicyDocument], clauses: list[Clause]) -> set[st
         words.update(c.responsible_units)
     for d in docs.values():
         words.update(d.aliases)
-        if d.region:
-            words.add(d.region)
-            words.add(d.region.rstrip("区县市"))
+        region = gazetteer().get(d.region)
+        if d.region:  # as stored (某某市某某区) and as people write it (某某区, 某某)
+            words.update(n for n in (d.region, region.name if region else "", region.short if region else "") if n)
     return words

@@ -48,6 +48,7 @@ DENSE_DOWN_WARNING = "语义检索暂时不可用，本次结果仅依据关键�
 class _Outage:
     message: str
     retry_at: float  # time.monotonic() after which the server is tried again
+    embeddings: bool = False  # the embeddings endpoint failed, not (only) the vector store
 
 
 class PolicyIndex:
@@ -233,10 +234,10 @@ class PolicyIndex:
         o = self._outage
         return o is None or time.monotonic() >= o.retry_at
 
-    def _fail(self, e: BackendUnavailable) -> None:
+    def _fail(self, e: BackendUnavailable, *, embeddings: bool = False) -> None:
         with self._outage_lock:
             first = self._outage is None
-            self._outage = _Outage(str(e), time.monotonic() + self.deploy.retry_after_s)
+            self._outage = _Outage(str(e), time.monotonic() + self.deploy.retry_after_s, embeddings)
             self._store = None  # reconnect on the next try: the server may come back with new collections
             self._shared = None
         if first:
@@ -340,16 +341,37 @@ class PolicyIndex:
         top = top[np.argsort(-scores[top])]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """Raises BackendUnavailable when an embeddings endpoint cannot be reached (or failed moments ago:
+        each question then goes on at once without the vector instead of waiting for a dead endpoint)."""
+        o = self._outage
+        if o is not None and o.embeddings and not self._may_try():
+            raise BackendUnavailable(o.message)
+        try:
+            return self.embeddings.embed_query_vec(text)
+        except BackendUnavailable as e:
+            self._fail(e, embeddings=True)
+            raise
+
     def dense_ranking(
-        self, query: str, *, filters: Filters | None, mask: np.ndarray | None, n: int, timings: SearchTimings
+        self,
+        query: str,
+        *,
+        filters: Filters | None,
+        mask: np.ndarray | None,
+        n: int,
+        timings: SearchTimings,
+        query_vector: np.ndarray | None = None,
     ) -> list[tuple[int, float]] | None:
         """Dense hits as (clause index, similarity); None when dense search is unavailable."""
         if not self._may_try():
             return None
         try:
-            t = time.perf_counter()
-            qv = self.embeddings.embed_query_vec(query)
-            timings.embed_ms += (time.perf_counter() - t) * 1000
+            qv = query_vector
+            if qv is None:
+                t = time.perf_counter()
+                qv = self.embeddings.embed_query_vec(query)
+                timings.embed_ms += (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             parts = self._partitions(filters)
             hits = self.store.query(qv, n=n, where=self._where(filters, region=parts is None), partitions=parts)
@@ -366,7 +388,13 @@ class PolicyIndex:
         return out
 
     def search(
-        self, query: str, *, k: int = 10, filters: Filters | None = None, mode: SearchMode = "hybrid"
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: SearchMode = "hybrid",
+        query_vector: np.ndarray | None = None,
     ) -> SearchResult:
         t0 = time.perf_counter()
         result = SearchResult()
@@ -378,6 +406,7 @@ class PolicyIndex:
             return result
         tune = self.tuning
         fused: dict[int, float] = {}
+        similarity: dict[int, float] = {}
         if mode in ("bm25", "hybrid"):
             t = time.perf_counter()
             bm = self.bm25_ranking(query, mask=mask, n=tune.pool)
@@ -388,18 +417,24 @@ class PolicyIndex:
                 for rank, (i, _) in enumerate(bm):
                     fused[i] = fused.get(i, 0.0) + tune.bm25_weight / (tune.rrf_k + rank + 1)
         if mode in ("dense", "hybrid"):
-            dn = self.dense_ranking(query, filters=filters, mask=mask, n=tune.pool, timings=timings)
+            dn = self.dense_ranking(
+                query, filters=filters, mask=mask, n=tune.pool, timings=timings, query_vector=query_vector
+            )
             if dn is None:
                 result.warnings.append(DENSE_DOWN_WARNING)
                 note_warning(DENSE_DOWN_WARNING)
                 dn = []
+            similarity = dict(dn)
             if mode == "dense":
                 fused = {i: s for i, s in dn}
             else:
                 for rank, (i, _) in enumerate(dn):
                     fused[i] = fused.get(i, 0.0) + tune.dense_weight / (tune.rrf_k + rank + 1)
         ranked = sorted(fused.items(), key=lambda x: -x[1])[:k]
-        result.hits = [ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id)) for i, s in ranked]
+        result.hits = [
+            ScoredClause(self.clauses[i], s, self.docs.get(self.clauses[i].doc_id), dense=similarity.get(i))
+            for i, s in ranked
+        ]
         timings.total_ms = (time.perf_counter() - t0) * 1000
         return result
 
@@ -417,6 +452,9 @@ class PolicyIndex:
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         n = len(self.clauses)
         return {t: math.log(1 + (n + 1) / (self.lexical.doc_freq(t) + 0.5)) for t in terms}
+
+    def doc_freq(self, term: str) -> int:
+        return self.lexical.doc_freq(term)
 
 
 class HybridRetriever(BaseRetriever):

@@ -1,18 +1,33 @@
-"""HTML for chat answers: the answer text, ⚠ warnings, an AI生成 label and citation cards.
+"""HTML and plain text for chat answers and staff listings.
 
 Everything that came from a document or a user is escaped here: policy files are uploaded by staff
 and questions are typed by anyone, and both end up inside the page.
-The output has no newlines, so the chatbot's Markdown renderer keeps it as one HTML block.
+Chat HTML has no newlines, so the chatbot's Markdown renderer keeps each message as one HTML block;
+the chatbot's sanitizer drops data-* and aria-* attributes, so the page script finds its way by
+class names and ids (see assets/chat.js).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import escape
 
-from core.records import KIND_LABELS, STATUS_LABELS, Answer, Citation, Clause, PolicyDocument
+from core.injection import injection_reason
+from core.records import KIND_LABELS, Answer, Clause, PolicyDocument
+from core.text import norm
+from webapp.sources import Source
 
-_FOOTNOTE = re.compile(r"^\s*\[\d+\]\s*《")  # the bot's own "[1] 《title》 path" lines; the cards replace them
+# Status badges as a reader of a policy help desk names them.
+BADGES: dict[str, str] = {"effective": "现行", "expired": "已过期", "draft": "草案", "not_yet": "未施行"}
+
+_FOOTNOTE = re.compile(r"^\s*\[\d+\]\s*《")  # the bot's own "[1] 《title》 path" lines; the source list replaces them
+_QUOTE_LINE = re.compile(r"^\s*原文：“(?P<quote>.*)”(?P<refs>(?:\[\d+\])+)\s*$")
+_VALUE = re.compile(r"^\s*(?:【[^】]*】|[^：]{1,12}：)?(?P<value>.*)$")  # "金额：…", "【区】…" → the value
+_REF = re.compile(r"\[(\d+)\]")
+_TRAILING_PUNCT = "。；，、.;, "
+# A 原文 line repeats the line above it when the line above is this much of the quote or more.
+SAME_SENTENCE_SHARE = 0.8
 
 
 def text_html(text: str) -> str:
@@ -27,6 +42,56 @@ def answer_body(answer_text: str) -> str:
     return "\n".join(lines)
 
 
+def _repeats(line: str, quote: str) -> bool:
+    m = _VALUE.match(line)
+    value = norm(m.group("value") if m else line).rstrip(_TRAILING_PUNCT)
+    q = norm(quote).rstrip(_TRAILING_PUNCT)
+    return bool(value) and value in q and len(value) >= SAME_SENTENCE_SHARE * len(q)
+
+
+def answer_lines(answer_text: str) -> list[str]:
+    """The answer's lines as shown: the bot's footnotes dropped, and a 原文 line that only repeats the
+    line above folded into it (its [n] markers move up), so no sentence is shown twice."""
+    out: list[str] = []
+    for line in answer_body(answer_text).split("\n"):
+        m = _QUOTE_LINE.match(line)
+        if m and out and _repeats(out[-1], m.group("quote")):
+            out[-1] = out[-1].rstrip() + m.group("refs")
+            continue
+        out.append(line.strip() if m else line.rstrip())
+    return out
+
+
+def marked_html(text: str, spans: Iterable[tuple[int, int]], *, css: str = "") -> str:
+    """Escaped text with the given character spans wrapped in <mark> (overlaps merged)."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    cls = f' class="{css}"' if css else ""
+    parts, pos = [], 0
+    for s, e in merged:
+        parts += [text_html(text[pos:s]) if pos < s else "", f"<mark{cls}>{text_html(text[s:e])}</mark>"]
+        pos = e
+    parts.append(text_html(text[pos:]) if pos < len(text) else "")
+    return "".join(parts)
+
+
+def term_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Where each term occurs in the text (case-insensitive), for marking matched words."""
+    low = text.lower()
+    spans = []
+    for t in {t.lower() for t in terms if t.strip()}:
+        start = low.find(t)
+        while start >= 0:
+            spans.append((start, start + len(t)))
+            start = low.find(t, start + len(t))
+    return spans
+
+
+# ---- chat -------------------------------------------------------------------------------------
 def question_html(question: str) -> str:
     return f'<div class="pb-question">{text_html(question)}</div>'
 
@@ -39,62 +104,125 @@ def notice_html(message: str) -> str:
     return f'<div class="pb-answer pb-notice">⚠ {escape(message)}</div>'
 
 
-def _meta(doc: PolicyDocument) -> list[tuple[str, str]]:
-    return [
-        ("文号", doc.doc_number or "—"),
-        ("发文机关", doc.issuer or "—"),
-        ("印发日期", doc.issued_on or "—"),
-        ("地区", doc.region or "—"),
-        ("期限", doc.period or "—"),
-        ("状态", STATUS_LABELS.get(doc.status, doc.status)),
-    ]
+def source_id(turn: int, n: int) -> str:
+    return f"pb-src-{turn}-{n}"
 
 
-def _meta_rows(doc: PolicyDocument | None) -> str:
-    if doc is None:
-        return ""
-    return "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in _meta(doc))
+def _ref_links(line_html: str, turn: int, count: int) -> str:
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        if not 1 <= n <= count:
+            return m.group(0)
+        return f'<a class="pb-ref" href="#{source_id(turn, n)}" title="查看来源 {n} 的条款原文">[{n}]</a>'
+
+    return _REF.sub(link, line_html)
 
 
-def _meta_line(doc: PolicyDocument | None, source_file: str) -> str:
-    """One compact line of the document's data (a table is too tall inside a chat bubble)."""
-    items = _meta(doc) if doc is not None else []
-    items.append(("来源文件", source_file))
-    return " · ".join(f"<span>{k}：{escape(v)}</span>" for k, v in items)
+def badge_html(status: str) -> str:
+    return f'<span class="pb-badge pb-badge-{escape(status)}">{escape(BADGES.get(status, status))}</span>'
 
 
-def citation_card(n: int, cite: Citation, clause: Clause | None, doc: PolicyDocument | None) -> str:
-    status = ""
-    if doc is not None and doc.status != "effective":
-        status = f' <span class="cc-status cc-{doc.status}">{escape(STATUS_LABELS.get(doc.status, doc.status))}</span>'
-    full = text_html(clause.text) if clause else escape(cite.quote)
-    fields = clause.field_summary() if clause is not None else []
-    field_html = f'<div class="cc-fields">{escape("；".join(fields))}</div>' if fields else ""
+def _context_html(c: Clause, *, cited: Source | None = None) -> str:
+    if cited is not None:
+        quote = cited.citation.quote
+        at = c.text.find(quote) if quote else -1
+        body = marked_html(c.text, [(at, at + len(quote))] if at >= 0 else [(0, len(c.text))], css="pb-cited-text")
+        cls = "pb-ctx pb-ctx-cited"
+    else:
+        body, cls = text_html(c.text), "pb-ctx"
+    return (f'<div class="{cls}"><div class="pb-ctx-path">{escape(c.label)}</div>'
+            f'<div class="pb-ctx-text">{body}</div></div>')
+
+
+def source_panel_html(src: Source, turn: int) -> str:
+    """The hidden content of one source, shown in the page's source panel when its [n] is clicked."""
+    doc = src.doc
+    meta = [("发文机关", doc.issuer if doc else None), ("文号", doc.doc_number if doc else None),
+            ("印发日期", doc.issued_on if doc else None), ("地区", doc.region if doc else None),
+            ("期限", doc.period if doc else None), ("条款位置", src.path)]
+    rows = "".join(f"<dt>{k}</dt><dd>{escape(v or '—')}</dd>" for k, v in meta)
+    badge = " " + badge_html(doc.status) if doc else ""
+    if src.clause is None:
+        context = ('<div class="pb-ctx pb-ctx-cited"><div class="pb-ctx-text">'
+                   f'<mark class="pb-cited-text">{escape(src.citation.quote)}</mark></div>'
+                   '<div class="pb-ctx-path">该条款已不在现有文件中（文件可能已更新或移除）。</div></div>')
+    else:
+        context = "".join(
+            [_context_html(c) for c in src.before] + [_context_html(src.clause, cited=src)]
+            + [_context_html(c) for c in src.after]
+        )
     return (
-        '<div class="citation-card">'
-        f'<div class="cc-title">[{n}] 《{escape(cite.doc_title)}》{status}</div>'
-        f'<div class="cc-path">{escape(cite.clause)}</div>'
-        f'<blockquote class="cc-quote">{escape(cite.quote)}</blockquote>'
-        "<details><summary>条款全文与文件信息</summary>"
-        f'<div class="cc-full">{full}</div>{field_html}'
-        f'<div class="cc-docmeta">{_meta_line(doc, cite.source_file)}</div>'
-        "</details></div>"
+        f'<div class="pb-src" id="{source_id(turn, src.n)}" hidden>'
+        f'<div class="pb-src-title">[{src.n}] 《{escape(src.title)}》{badge}</div>'
+        f'<dl class="pb-src-meta">{rows}</dl><div class="pb-context">{context}</div></div>'
     )
 
 
-def answer_html(ans: Answer, sources: list[tuple[Clause | None, PolicyDocument | None]]) -> str:
-    """The final bot message; `sources` gives each citation's clause and document (same order)."""
-    parts = []
+def sources_list_html(sources: list[Source], turn: int) -> str:
+    items = []
+    for s in sources:
+        badge = " " + badge_html(s.doc.status) if s.doc is not None and s.doc.status != "effective" else ""
+        items.append(
+            f'<li><a class="pb-ref pb-source-link" href="#{source_id(turn, s.n)}">[{s.n}] 《{escape(s.title)}》</a>'
+            f'{badge}<div class="pb-path">{escape(s.path)}</div></li>'
+        )
+    return f'<div class="pb-sources"><div class="pb-sources-title">来源</div><ol>{"".join(items)}</ol></div>'
+
+
+def plain_text(ans: Answer, sources: list[Source]) -> str:
+    """What the copy button copies: the answer, its warnings, then a 来源 list with titles, paths, quotes."""
+    lines = answer_lines(ans.answer)
+    lines += [f"⚠ {w}" for w in ans.warnings]
+    if sources:
+        lines.append("")
+        lines.append("来源：")
+        for s in sources:
+            lines.append(f"[{s.n}] 《{s.title}》 {s.path}")
+            if s.citation.quote:
+                lines.append(f"    “{s.citation.quote}”")
+    return "\n".join(lines)
+
+
+def answer_html(ans: Answer, sources: list[Source], *, turn: int, coverage: str = "") -> str:
+    """The final bot message: the answer with clickable [n], warnings, numbered sources, a copy
+    button, and (hidden) each source's panel and the plain text to copy."""
+    parts = [f'<div class="pb-reply pb-turn-{turn}">']
     if ans.mode == "llm":
         parts.append('<span class="pb-ai-label" title="由生成式模型根据所引条款撰写，请以原文为准">AI生成</span>')
-    parts.append(f'<div class="pb-answer">{text_html(answer_body(ans.answer))}</div>')
+    body = "<br>".join(_ref_links(escape(ln).replace("\t", " ｜ "), turn, len(sources))
+                       for ln in answer_lines(ans.answer))
+    parts.append(f'<div class="pb-answer">{body}</div>')
     parts.extend(f'<div class="pb-warning">⚠ {escape(w)}</div>' for w in ans.warnings)
-    if ans.citations:
-        cards = "".join(
-            citation_card(i, c, *sources[i - 1]) for i, c in enumerate(ans.citations, start=1)
-        )
-        parts.append(f'<div class="pb-citations">{cards}</div>')
+    if ans.refused and coverage:
+        parts.append(f'<div class="pb-coverage">{escape(coverage)}</div>')
+    if sources:
+        parts.append(sources_list_html(sources, turn))
+    parts.append('<div class="pb-tools"><button type="button" class="pb-copy">复制回答</button>'
+                 '<span class="pb-copy-status"></span></div>')
+    parts.extend(source_panel_html(s, turn) for s in sources)
+    plain = escape(plain_text(ans, sources)).replace("\n", "&#10;")
+    parts.append(f'<div class="pb-plain" hidden>{plain}</div></div>')
     return "".join(parts)
+
+
+# ---- staff ------------------------------------------------------------------------------------
+def _meta_rows(doc: PolicyDocument) -> str:
+    meta = [("文号", doc.doc_number), ("发文机关", doc.issuer), ("印发日期", doc.issued_on), ("地区", doc.region),
+            ("期限", doc.period)]
+    rows = "".join(f"<tr><th>{k}</th><td>{escape(v or '—')}</td></tr>" for k, v in meta)
+    return rows + f"<tr><th>状态</th><td>{badge_html(doc.status)}</td></tr>"
+
+
+INSTRUCTION_MARK = "⚠ 疑似指令"
+
+
+def instruction_warning_html(clause: Clause) -> str:
+    """Staff see why a clause is never used in answers: its text speaks to an assistant."""
+    if not clause.addresses_assistant:
+        return ""
+    why = injection_reason(clause.text) or "文字像是写给问答程序的指令"
+    return (f'<div class="pb-notice pb-instruction" role="alert">{INSTRUCTION_MARK}：此条款{escape(why)}，'
+            "不会用作回答依据，也不会交给模型。请核对原文件是否被改动。</div>")
 
 
 def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) -> str:
@@ -110,29 +238,8 @@ def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) ->
         fields.append(("金额", "；".join(a.text for a in clause.amounts)))
     rows = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in fields)
     return (
-        f'<div class="pb-detail"><div class="cc-title">《{escape(doc.title)}》</div>'
-        f'<div class="cc-full">{text_html(clause.text)}</div>'
-        f'<table class="cc-meta">{rows}{_meta_rows(doc)}</table></div>'
+        f'<div class="pb-detail"><div class="pb-src-title">《{escape(doc.title)}》</div>'
+        f"{instruction_warning_html(clause)}"
+        f'<div class="pb-ctx-text">{text_html(clause.text)}</div>'
+        f'<table class="pb-meta">{rows}{_meta_rows(doc)}</table></div>'
     )
-
-
-CSS = """
-.pb-ai-label { display:inline-block; background:#7c3aed; color:#fff; border-radius:4px; padding:0 6px;
-  font-size:12px; margin-bottom:4px; }
-.pb-warning { color:#92400e; background:#fef3c7; border-radius:4px; padding:4px 8px; margin-top:6px; }
-.pb-notice { color:#92400e; }
-.pb-citations { margin-top:8px; }
-.citation-card { border:1px solid #d1d5db; border-left:4px solid #2563eb; border-radius:6px;
-  padding:6px 10px; margin:6px 0; background:#f8fafc; color:#111827; font-size:14px; }
-.citation-card .cc-title, .pb-detail .cc-title { font-weight:600; }
-.citation-card .cc-path { color:#4b5563; font-size:13px; }
-.citation-card .cc-quote { margin:4px 0; padding-left:8px; border-left:2px solid #93c5fd; color:#1f2937; }
-.citation-card .cc-status { color:#b45309; font-weight:400; font-size:12px; border:1px solid #f59e0b;
-  border-radius:3px; padding:0 3px; }
-.citation-card summary { cursor:pointer; color:#2563eb; font-size:13px; }
-.cc-full { white-space:normal; margin:4px 0; }
-.cc-fields { color:#374151; font-size:13px; }
-.cc-docmeta { color:#4b5563; font-size:12px; margin-top:4px; line-height:1.6; }
-.cc-meta th { text-align:left; padding-right:10px; color:#4b5563; font-weight:400; white-space:nowrap; }
-.cc-meta { font-size:13px; margin-top:4px; }
-"""

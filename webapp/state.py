@@ -22,12 +22,12 @@ from typing import Any
 
 from bot.chat import PolicyBot
 from core.errors import IndexLocked
+from core.privacy import for_log
 from core.records import Answer, Clause, PolicyDocument, ScoredClause
 from core.retrieval import Filters, LiveRetriever
 from core.settings import Settings
 from indexing.service import Indexer
 from webapp.feedback import FeedbackStore
-from webapp.privacy import for_log
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,16 @@ class UploadResult:
     ok: bool = True
 
 
+def readable(text: str) -> bool:
+    """False for text that is not valid Unicode (a lone surrogate): it cannot be logged, stored or
+    shown, and no one types it — it comes from a broken client or a probe."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def safe_filename(name: str) -> str:
     """A file name that cannot climb out of the uploads dir or hide as a dotfile."""
     base = re.split(r"[\\/]", name)[-1]
@@ -110,8 +120,10 @@ class AppState:
     """Loaded once at startup (models warmed), shared by every request."""
 
     def __init__(self, settings: Settings, *, runtime_dir: Path, index: LiveRetriever, bot: PolicyBot,
-                 indexer: Indexer) -> None:
+                 indexer: Indexer, upload_inbox: Path) -> None:
         self.settings = settings
+        # the folder the upload route writes into: the only place an upload is taken from
+        self.upload_inbox = upload_inbox.resolve()
         self.index_dir = Path(settings.index_dir).resolve()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.upload_dir = self.index_dir / "uploads"
@@ -154,6 +166,8 @@ class AppState:
         q = (question or "").strip()
         if not q:
             raise QuestionError("请输入问题。", status_code=422)
+        if not readable(q):
+            raise QuestionError("问题中含有无法识别的字符，请重新输入。", status_code=400)
         limit = self.settings.max_question_chars
         if len(q) > limit:
             raise QuestionError(
@@ -165,6 +179,8 @@ class AppState:
             stream: Callable[[str], None] | None = None) -> Answer:
         q = self.check_question(question)
         hist = [h.strip()[: self.settings.max_question_chars] for h in (history or []) if h and h.strip()][-10:]
+        if not all(readable(h) for h in hist):
+            raise QuestionError("对话记录中含有无法识别的字符，请开始新对话。", status_code=400)
         t = time.perf_counter()
         with self.reading():
             ans = self.bot.ask(q, history=hist, stream=stream)
@@ -202,6 +218,8 @@ class AppState:
         if not region:
             return None
         known = self.regions()
+        if region in known:  # a stored name (某某市某某区) means that region alone
+            return [region]
         return sorted(r for r in known if region in r or r in region) or [region]
 
     def search(self, query: str, *, filters: Filters | None = None, k: int = 20) -> list[ScoredClause]:
@@ -218,6 +236,30 @@ class AppState:
                 hits = []
         log.info("search %r → %d hits", for_log(q), len(hits))
         return hits
+
+    def lookup(self, query: str, terms: list[str], *, filters: Filters, k: int) -> tuple[list[ScoredClause], int]:
+        """Staff lookup: every clause that passes all the filters and contains a search word, best first.
+
+        The set is decided clause by clause (filters AND a word match), so adding a filter can only
+        take rows away; the hybrid ranking only orders it. Clauses the ranking did not reach follow,
+        those with more matched words first. Returns the first k and how many there are in all.
+        """
+        q = (query or "").strip()[: self.settings.max_question_chars]
+        words = [t.lower() for t in terms if t.strip()]
+        with self.reading() as idx:
+            ranked = idx.search(q, k=LIST_LIMIT, filters=filters).hits if q else []
+            rank = {h.clause.clause_id: i for i, h in enumerate(ranked)}
+            pool = idx.matching(filters) if not filters.is_empty() else list(idx.clauses)
+            found = []
+            for c in pool:
+                text = c.text.lower()
+                hits = sum(text.count(w) for w in words)
+                if hits:
+                    found.append((rank.get(c.clause_id, len(rank)), -hits, c))
+            found.sort(key=lambda x: (x[0], x[1]))
+            out = [ScoredClause(c, 0.0, idx.docs.get(c.doc_id)) for _, _, c in found[:k]]
+        log.info("lookup %r → %d of %d matching clauses", for_log(q), len(out), len(found))
+        return out, len(found)
 
     def clause_with_doc(self, clause_id: str) -> tuple[Clause, PolicyDocument] | None:
         with self.reading() as idx:
@@ -271,6 +313,11 @@ class AppState:
     def add_upload(self, src: Path, original_name: str,
                    progress: Callable[[str, int, int], None] | None = None) -> UploadResult:
         """Copy an uploaded file under <index>/uploads, ingest it, reload the index."""
+        real = src.resolve()
+        if self.upload_inbox not in real.parents or not real.is_file():
+            # the upload route writes only there: any other path is a request naming a server file
+            log.warning("upload refused: %s is not a file the upload route received", for_log(str(src)))
+            raise UploadError("只能入库通过本页面上传的文件。")
         name = safe_filename(original_name)
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:

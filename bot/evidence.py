@@ -1,0 +1,170 @@
+"""Select evidence: which retrieved clause supports an answer to each part of the question, or none.
+
+A clause supports a part when it states enough of what the question is about (topic words weighted by
+rarity and by their role: the ask counts more than the asker's situation) and holds the kind of fact
+the part asks for (an amount, a unit, a date…). Nothing else is refused: the refusal rests on this.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot import quotes
+from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
+from bot.understand import ROLE_ASK, Part, Understanding
+from bot.vocabulary import Vocabulary
+from core.injection import addresses_assistant
+from core.records import Clause, PolicyDocument, ScoredClause
+from core.regions import gazetteer
+from core.settings import AnswerTuning
+from core.text import norm
+
+HEADER_PATHS = (["标题"], ["印发通知"], ["落款"], ["印发信息"])
+# "按投入的5%给予奖励": a share of something, paid as a benefit, is an amount too
+_BENEFIT_SHARE = re.compile(
+    r"\d+(\.\d+)?\s*%[^，,。；;]{0,12}(奖励|补贴|补助|资助|奖补)|(奖励|补贴|补助|资助)[^，,。；;]{0,12}\d+(\.\d+)?\s*%"
+)
+# the papers an application needs, not any use of the word ("先进材料")
+_MATERIALS = re.compile(
+    r"(提交|提供|报送|递交|上传|准备|所需|下列|以下|申请|证明)\S{0,6}(材料|资料)|材料清单|材料[：:]|"
+    r"证书|证明|复印件|原件|申请表|登记表"
+)
+CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
+_DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
+_CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
+# Ranking lead of a document of exactly the place the question names (over its province's or districts').
+PLACE_BONUS = 0.3
+# Other ask words count this much when one part of a multi-part question is judged.
+ROLE_OTHER_PART = 0.6
+
+
+@dataclass
+class Evidence:
+    clause: Clause
+    doc: PolicyDocument
+    quote: str  # verbatim substring of clause.text
+    coverage: float
+    score: float = 0.0
+    dense: float | None = None  # the dense side's cosine to the question, when it ranked the clause
+
+
+def looks_like_injection(text: str) -> bool:
+    """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
+    return addresses_assistant(text)
+
+
+def is_instruction(c: Clause) -> bool:
+    """Flagged at ingest, or read so now (an index built before the flag existed)."""
+    return c.addresses_assistant or looks_like_injection(c.text)
+
+
+def clause_context(c: Clause, doc: PolicyDocument | None) -> str:
+    parts = [c.text, " ".join(c.path), " ".join(c.lead_units + c.responsible_units)]
+    if doc:
+        parts += [doc.title, doc.region or "", " ".join(doc.aliases)]
+    return norm(" ".join(parts)).lower()
+
+
+def term_match(term: str, context: str, abbreviations: dict[str, str]) -> float:
+    """1 when the context states the term or the word documents use for it, 0.5 when it states a
+    two-character core of a longer colloquial word ("本科生" → "本科"), else 0."""
+    t = norm(term).lower()
+    if t in context:
+        return 1.0
+    long = abbreviations.get(term)
+    if long and norm(long).lower() in context:
+        return 1.0
+    for short, full in abbreviations.items():  # "规上企业": its abbreviation inside the word
+        if len(short) >= 2 and short in t and norm(t.replace(short, full)).lower() in context:
+            return 1.0
+    if len(t) >= 3 and any(t[i : i + 2] in context for i in range(len(t) - 1)):
+        return 0.5
+    return 0.0
+
+
+def coverage(u: Understanding, context: str, vocab: Vocabulary, *, focus: set[str] | None = None,
+             own_text_only: bool = False) -> float:
+    """Share of the question's topic weight the context states (0..1)."""
+    total = hit = 0.0
+    for t in u.terms:
+        w = u.weight(t)
+        if focus is not None and u.roles.get(t) == ROLE_ASK and t not in focus:
+            w *= ROLE_OTHER_PART
+        total += w
+        hit += w * term_match(t, context, vocab.abbreviations)
+    return hit / total if total > 0 else 0.0
+
+
+_BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_WORDS})")
+
+
+def benefit_mismatch(question: str, context: str, abbreviations: dict[str, str]) -> list[str]:
+    """Kinds of benefit the question names that the clause does not mention: a clause about 租金补贴 does
+    not answer a question about 税收减免."""
+    q = norm(question)
+    named = [b for b in BENEFIT_KINDS if b in q] + [m.group(1) for m in _BENEFIT_NAMED.finditer(q)]
+    return [b for b in dict.fromkeys(named)
+            if b not in context and norm(abbreviations.get(b, b)) not in context]
+
+
+def facet_ok(part: Part, c: Clause, quote: str) -> bool:
+    """Whether the clause holds the kind of fact the part asks for."""
+    contact_wants = part.wants & CONTACT_WANTS
+    if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
+        return False
+    if "时长" in part.wants and not _DURATION.search(c.text):
+        return False
+    f = part.facets
+    first = f[0] if f else ""
+    if first == "amount" and not quotes.amount_phrases(c.text) and not _BENEFIT_SHARE.search(c.text):
+        return False
+    if "材料" in part.wants and not _MATERIALS.search(c.text + c.label):
+        return False
+    if first == "contact" and not (c.lead_units or c.responsible_units or c.contacts or
+                                   re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施", c.text)):
+        return False
+    if first == "deadline" and not (c.deadline or c.years or re.search(r"年|月|日|完成后|之前|以前|截止|前", c.text)):
+        return False
+    if first == "target" and not (quotes.states_quantity(c.text) or _CN_QUANTITY.search(c.text)):
+        return False
+    return True
+
+
+def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vocabulary,
+               tuning: AnswerTuning) -> list[Evidence]:
+    """Every retrieved clause that could answer the part, scored; best first."""
+    focus = set(part.terms) if len(u.parts) > 1 and part.terms else None
+    out: list[tuple[float, int, Evidence]] = []
+    n = max(1, len(hits))
+    for rank, h in enumerate(hits):
+        doc, c = h.document, h.clause
+        if doc is None or (c.path[:1] in HEADER_PATHS and part.intent != "metadata"):
+            continue
+        if is_instruction(c):
+            continue
+        context = clause_context(c, doc)
+        if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
+            continue
+        quote = quotes.choose(c, u, part)
+        if not facet_ok(part, c, quote):
+            continue
+        cov = coverage(u, context, vocab, focus=focus) if u.terms else 0.0
+        own = coverage(u, norm(c.text).lower(), vocab, focus=focus) if u.terms else 0.0
+        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, c, quote)
+        if doc.region and gazetteer().get(doc.region) in u.places:
+            score += PLACE_BONUS  # the document of the place named, before those of places around it
+        out.append((score, rank, Evidence(c, doc, quote, cov, score, h.dense)))
+    out.sort(key=lambda x: (-x[0], x[1]))
+    return [e for _, _, e in out]
+
+
+def supports(e: Evidence, u: Understanding, part: Part, tuning: AnswerTuning) -> bool:
+    """Enough of the question stated. A yes/no eligibility question carries the asker's own situation, which
+    no clause states; a close paraphrase (by the dense side's cosine) shares meaning, not words."""
+    bar = tuning.support_threshold
+    if part.intent == "eligibility" and YES_NO_ELIGIBILITY.search(part.text):
+        bar = tuning.eligibility_threshold
+    if e.dense is not None and e.dense >= tuning.dense_support:
+        bar = min(bar, tuning.dense_support_threshold)
+    return e.coverage >= bar

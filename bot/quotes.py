@@ -1,0 +1,251 @@
+"""Which words of a clause state the fact asked for: the quote, the phrases with an amount or a target,
+and the fields line. Everything returned is verbatim text of the clause."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.understand import Part, Understanding
+from core.records import TABLE_HEADER_PREFIX, Clause
+from core.text import norm
+
+PREFER = {
+    "amount": re.compile(r"万元|亿元|元|奖励|补贴|补助|资助|%"),
+    "deadline": re.compile(
+        r"\d{4}\s*年|底前|之前|完成时限|截止|前完成|日前|月底|完成后|之后|后给予|后拨付|后兑现|起\d"
+    ),
+    "target": re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|个|家|人|户|件|所|座|台|千米|公里|平方|亩|次|项|场|名)"),
+    "eligibility": re.compile(
+        r"对|符合|条件|达到|以上|且|满足|的，|具有|须|应当|不超过|未满|满|周岁|岁以下|岁以上|年龄"
+    ),
+    "procedure": re.compile(r"提交|申请|受理|流程|审批|办理|通过|首先|经|登录|网上|线上|窗口|材料|报送|审核"),
+    "contact": re.compile(r"牵头|责任|配合|负责|会同|设在|电话|联系"),
+    "validity": re.compile(r"征求意见稿|送审稿|草案|有效期|施行|实施期限|失效"),
+}
+_UNIT_BLOCK = re.compile(
+    r"^[（(〔\[【]\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|[^）)〕\]】]{0,40}负责)"
+)
+_DURATION = re.compile(
+    r"\d+\s*(个月|年|天|日|周|个工作日)(内|以内|以上)?|[一二三四五六七八九十两半]+\s*(个月|年|天|周)"
+)
+_QUOTED_ITEM = re.compile(r"[“\"‘']\s*([^”\"’']{1,6})\s*[”\"’']")
+
+
+def sentences(text: str) -> list[str]:
+    """Verbatim sentence pieces of a clause (split after 。；！？, table cells apart). A bracket that names
+    the units of the sentence before it ("……平台。（牵头单位：…）") stays with that sentence."""
+    out: list[str] = []
+    for cell in text.split("\t"):
+        for s in _split_outside_brackets(cell):
+            if not s.strip():
+                continue
+            if out and _UNIT_BLOCK.match(s.strip()) and not out[-1].endswith("\t"):
+                out[-1] += s
+            else:
+                out.append(s)
+    return out
+
+
+_OPEN, _CLOSE = "（(〔【[「“", "）)〕】]」”"
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split after 。；！？ — but not inside brackets: "〔牵头单位：…；责任单位：…〕" is one piece."""
+    out, buf, depth = [], "", 0
+    for ch in text:
+        buf += ch
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+        elif ch in "。；;！？!?" and depth == 0:
+            out.append(buf)
+            buf = ""
+    if buf:
+        out.append(buf)
+    return out
+
+
+def _is_restatement(s: str, label: str) -> bool:
+    """A heading in question form, or a lead-in that only names the topic: it answers nothing."""
+    st = s.strip()
+    return st.endswith(("？", "?")) or (bool(label) and label in st and len(norm(st)) <= len(norm(label)) + 4)
+
+
+def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Pattern[str] | None, limit: int) -> list[str]:
+    sents = sentences(c.text)
+    if not sents:
+        return [c.text]
+    label = c.path[-1] if c.path else ""
+    useful = [s for s in sents if not _is_restatement(s, label)] or sents
+    total = sum(u.weight(t) for t in u.terms) or 1.0
+    focus = set(part.terms)
+    scored = []
+    for i, s in enumerate(useful):
+        sn = norm(s).lower()
+        score = sum(u.weight(t) * (1.5 if t in focus else 1.0) for t in u.terms if norm(t).lower() in sn)
+        if prefer is not None and prefer.search(s):
+            score += 0.5 * total
+        scored.append((score, -i, s))
+    scored.sort(reverse=True)
+    return [s for sc, _, s in scored[:limit] if sc > 0] or [useful[0]]
+
+
+def layout_item(c: Clause, u: Understanding) -> str | None:
+    """"“1+2+N”…，“1”即……，“2”即……": for a question about one item, the piece that defines that item."""
+    for m in _QUOTED_ITEM.finditer(u.question):
+        item = m.group(1)
+        for piece in re.split(r"(?<=[，。；;])", c.text):
+            p = piece.strip()
+            if re.match(rf"^[“\"‘']?\s*{re.escape(item)}\s*[”\"’']?\s*(即|是|指|为|：|:)", p):
+                return p
+    return None
+
+
+def choose(c: Clause, u: Understanding, part: Part) -> str:
+    """The verbatim words of the clause that state what the part asks."""
+    if c.kind == "task_row" and "\t" in c.text:
+        return c.text.split("\t")[0]  # the task cell; units and deadline go in the fields line
+    if "\t" in c.text:
+        return c.text  # an indicator row: its cells only make sense together
+    item = layout_item(c, u)
+    if item:
+        return item
+    prefer = next((PREFER[f] for f in part.facets if f in PREFER), None)
+    if prefer is None and re.search(r"多少|几|比例|比重|百分", part.text):
+        prefer = PREFER["target"]
+    unit = asked_unit(part.text)
+    if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
+        prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
+    elif "时长" in part.wants:
+        prefer = _DURATION
+    limit = 4 if part.list_mode or part.intent in ("eligibility", "procedure") else 2
+    picked = best_sentences(c, u, part, prefer=prefer, limit=limit)
+    in_order = sorted(picked, key=c.text.find)
+    # several sentences are quoted together only when they stand together in the clause
+    joined = "".join(in_order)
+    return (joined if joined in c.text else picked[0]).strip()
+
+
+def states_quantity(text: str) -> bool:
+    return bool(PREFER["target"].search(text))
+
+
+def asked_unit(question: str) -> str | None:
+    """'多少家' → 家: the unit the asker expects, used to pick the sentence that states it."""
+    if re.search(r"多大年龄|几岁|多少岁|年龄(限制|要求|上限)|多大岁数", question):
+        return "岁"
+    m = re.search(r"(?:多少|几)(万元|亿元|万人|平方米|家|个|人|户|件|所|部|名|场|次|项|座|台|亩)", question)
+    if m:
+        return m.group(1)
+    m = re.search(r"(?:多少|几)[^，。？?]{0,8}?(人员|人才|人|企业|机构|团队|平台|基站|园区|学校|景区)", question)
+    if m:
+        return {"人员": "人", "人才": "人", "人": "人", "企业": "家", "机构": "家", "团队": "家"}.get(m.group(1), "个")
+    return None
+
+
+def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str) -> float:
+    """A target question is best answered by prose that states a quantity in the unit asked for; a
+    contact question by a clause that names its units."""
+    bonus = 0.0
+    if part.intent == "target":
+        unit = asked_unit(part.text)
+        if unit and re.search(rf"\d+(?:\.\d+)?\s*{unit}", quote):
+            bonus += 0.2
+        elif states_quantity(quote):
+            bonus += 0.1
+        if c.kind == "target":
+            bonus += 0.1  # the document's own 目标 section
+        if "\t" in c.text:
+            bonus -= 0.15  # an indicator row's bare numbers are a fallback to the sentence that states them
+    elif part.intent == "contact" and (c.lead_units or c.responsible_units):
+        bonus += 0.1
+    elif part.intent == "amount" and amount_phrases(quote):
+        bonus += 0.1
+    return bonus
+
+
+def amount_phrases(text: str) -> list[str]:
+    """Comma-delimited pieces that carry a sum of money, verbatim."""
+    out = []
+    for piece in re.split(r"[，,；;。]", text):
+        if re.search(r"\d\s*(万元|亿元|元)", piece) and re.search(
+            r"奖励|补贴|补助|资助|给予|不超过|最高|贷款|额度|支持|发放|标准|每人|每户|每家|每个|租金|费用|收费|价格|元\s*/",
+            piece,
+        ):
+            out.append(piece.strip())
+    return out
+
+
+def target_phrases(quote: str) -> list[str]:
+    return [p.strip() for p in re.split(r"[，,；;。：:]", quote) if PREFER["target"].search(p)]
+
+
+def key_phrases(phrases: list[str], u: Understanding, part: Part, quote: str = "", limit: int = 3) -> list[str]:
+    """The phrases that speak to the question's own words, in their order. Words elsewhere in the phrase's
+    sentence count half ("2027年，…营收3000万元"); a year the question names must match."""
+    if not phrases or not u.terms:
+        return phrases[:limit]
+    sents = [norm(x).lower() for x in sentences(quote)] if quote else []
+    asked_years = set(re.findall(r"20\d{2}", part.text)) or set(re.findall(r"20\d{2}", u.question))
+    focus = set(part.terms)
+    scored = []
+    for i, p in enumerate(phrases):
+        pn = norm(p).lower()
+        sent = next((x for x in sents if pn in x), pn)
+        score = sum(u.weight(t) * (1.5 if t in focus else 1.0) for t in u.terms if norm(t).lower() in pn)
+        score += 0.5 * sum(u.weight(t) for t in u.terms if norm(t).lower() in sent)
+        sent_years = set(re.findall(r"20\d{2}", sent))
+        if asked_years and sent_years and not asked_years & sent_years:
+            score *= 0.3  # the question names 2026; this phrase is about 2027
+        scored.append((score, -i, p))
+    best = max(s for s, _, _ in scored)
+    if best <= 0:
+        return phrases[:limit]
+    keep = sorted((x for x in scored if x[0] >= best * 0.8), reverse=True)[:limit]
+    return [p for _, _, p in sorted(keep, key=lambda x: -x[1])]
+
+
+def unit_line(c: Clause) -> str:
+    parts = []
+    if c.lead_units:
+        parts.append("牵头单位：" + "、".join(c.lead_units))
+    if c.responsible_units:
+        label = "配合单位" if c.kind == "task_row" or "配合单位" in c.text else (
+            "责任部门" if "责任部门" in c.text and "责任单位" not in c.text else "责任单位")
+        parts.append(f"{label}：" + "、".join(c.responsible_units))
+    return "；".join(parts)
+
+
+def fields_line(c: Clause, u: Understanding, part: Part, quote: str) -> str:
+    """The direct answer line, from fields the parser extracted from this clause."""
+    out: list[str] = []
+    facets = part.facets
+    if ("contact" in facets or c.kind == "task_row") and (c.lead_units or c.responsible_units):
+        out.append(unit_line(c))
+    wanted = part.wants & {"联系电话", "地址", "邮箱", "联系人"}
+    for ct in c.contacts:
+        if ct.kind in wanted:
+            out.append(f"{ct.kind}：{ct.value}")
+    if c.deadline and ("deadline" in facets or c.kind == "task_row"):
+        out.append(f"完成时限：{c.deadline.text}")
+    if "amount" in facets:
+        amounts = key_phrases(amount_phrases(quote), u, part, quote)
+        if amounts:
+            out.append("金额：" + "；".join(amounts))
+    if "target" in facets and "\t" not in c.text:
+        out += key_phrases(target_phrases(quote), u, part, quote)
+    header = c.path[-1][len(TABLE_HEADER_PREFIX):].split("｜") if c.path and c.path[-1].startswith(
+        TABLE_HEADER_PREFIX) else []
+    if header and "\t" in c.text:
+        cells = c.text.split("\t")
+        out.append("；".join(f"{h}：{v}" for h, v in zip(header, cells, strict=False) if v.strip()))
+    return "；".join(x for x in out if x)
+
+
+def cn_date(iso: str | None) -> str | None:
+    if not iso:
+        return None
+    d = dt.date.fromisoformat(iso)
+    return f"{d.year}年{d.month}月{d.day}日"
