@@ -169,15 +169,22 @@ def layout_rows(idx: PolicyIndex, queries: list[str], region_of: list[str]) -> l
     return rows
 
 
+def stored_region(name: str, known: set[str]) -> str:
+    """The region as documents store it ("万州区" → "重庆市万州区"); gold files hold both forms."""
+    return name if name in known else next((r for r in sorted(known) if r.endswith(name)), name)
+
+
 def hit_rate(idx: PolicyIndex, gold: list[dict], use_region: bool) -> str:
     """Share of answerable gold questions whose evidence is in a top-10 clause (a sanity check, not an eval)."""
     ws = re.compile(r"\s")
     rows = [g for g in gold if g.get("answerable") and g.get("evidence")]
     hits = 0
+    known = {d.region for d in idx.docs.values() if d.region}
     for g in rows:
-        f = Filters(regions=[g["region"]]) if use_region and g.get("region") else None
-        ev = ws.sub("", g["evidence"])
-        if any(ev in ws.sub("", h.clause.text) for h in idx.search(g["question"], k=10, filters=f).hits):
+        f = Filters(regions=[stored_region(g["region"], known)]) if use_region and g.get("region") else None
+        evidence = [g["evidence"]] if isinstance(g["evidence"], str) else g["evidence"]
+        texts = [ws.sub("", h.clause.text) for h in idx.search(g["question"], k=10, filters=f).hits]
+        if all(any(ws.sub("", ev) in t for t in texts) for ev in evidence):
             hits += 1
     return f"{hits}/{len(rows)}"
 
@@ -240,7 +247,8 @@ def bench_sample(work: Path, queries: list[str], regions: list[str | None], gold
     idx = PolicyIndex(index_dir, embeddings=embeddings)
     open_s = time.perf_counter() - t0
     known = set(d.region for d in idx.docs.values() if d.region)
-    region_of = [r if r in known else "重庆市奉节县" for r in regions]
+    region_of = [stored_region(r, known) if r and stored_region(r, known) in known else "重庆市奉节县"
+                 for r in regions]
 
     print_table(
         f"sample corpus: {report.documents} documents, {report.clauses} clauses",
