@@ -13,6 +13,7 @@
    with a `where` filter), each against the exact answer of a brute-force scan of the region's vectors.
 
     .venv/bin/python bench/retrieval.py [--synthetic N] [--skip-synthetic] [--queries 50] [--workdir DIR]
+    .venv/bin/python bench/retrieval.py --measure DIR/synthetic-index    # latency again, on an index kept with --keep
 
 Timings are wall-clock on a shared machine: the load average is printed with the results.
 """
@@ -405,6 +406,27 @@ def bench_synthetic(
     t0 = time.perf_counter()
     idx.search("预热", k=1, mode="dense")
     first_dense_s = time.perf_counter() - t0
+    print_table(
+        f"synthetic corpus: {len(docs)} documents, {len(clauses)} clauses (vector noise sigma {noise})",
+        None,
+        [
+            *stages,
+            *size_rows(index_dir),
+            ["index open (catalog, clauses, BM25)", f"{open_s:.1f} s"],
+            ["first dense query (loads HNSW)", f"{first_dense_s:.1f} s"],
+        ],
+    )
+    measure_synthetic(idx, queries, gold, seed)
+    print_table("synthetic corpus: memory", None, [
+        ["peak RSS while building", f"{peak_build:.0f} MB (process total, sample phase included)"],
+        ["RSS now, serving", f"{current_rss_mb():.0f} MB"],
+        ["peak RSS", f"{peak_rss_mb():.0f} MB"],
+    ])
+
+
+def measure_synthetic(idx: PolicyIndex, queries: list[str], gold: list[dict], seed: int) -> None:
+    """Latency on the synthetic index, with and without a region filter, and the filtered dense search by layout."""
+    docs, clauses = idx.docs, idx.clauses
     regions = sorted({d.region for d in docs.values() if d.region and d.region not in ("重庆市",)})
     share = {r: 0 for r in regions}
     for c in clauses:
@@ -416,17 +438,9 @@ def bench_synthetic(
     mean_share = statistics.mean(share[r] for r in region_of) / len(clauses)
 
     print_table(
-        f"synthetic corpus: {len(docs)} documents, {len(clauses)} clauses, {len(regions)} local regions "
-        f"(vector noise sigma {noise})",
-        None,
-        [
-            *stages,
-            *size_rows(index_dir),
-            ["index open (catalog, clauses, BM25)", f"{open_s:.1f} s"],
-            ["first dense query (loads HNSW)", f"{first_dense_s:.1f} s"],
-            ["gold evidence in top 10", f"{hit_rate(idx, gold, False)} unfiltered, "
-             f"{hit_rate(idx, gold, True)} with the question's region filter"],
-        ],
+        f"synthetic corpus: {len(regions)} local regions", None,
+        [["gold evidence in top 10", f"{hit_rate(idx, gold, False)} unfiltered, "
+          f"{hit_rate(idx, gold, True)} with the question's region filter"]],
     )
     rows = [latency(idx, queries, m, lambda i: None) for m in ("bm25", "dense", "hybrid")]
     rows += [latency(idx, queries, m, lambda i: Filters(regions=[region_of[i]])) for m in ("bm25", "dense", "hybrid")]
@@ -441,11 +455,6 @@ def bench_synthetic(
         LAYOUT_HEADER,
         layout_rows(idx, queries, region_of),
     )
-    print_table("synthetic corpus: memory", None, [
-        ["peak RSS while building", f"{peak_build:.0f} MB (process total, sample phase included)"],
-        ["RSS now, serving", f"{current_rss_mb():.0f} MB"],
-        ["peak RSS", f"{peak_rss_mb():.0f} MB"],
-    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -457,7 +466,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", type=Path, help="empty or missing directory (default: a temp dir, removed after)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
+    p.add_argument("--measure", type=Path, metavar="INDEX",
+                   help="only measure latency on a synthetic index kept before (WORKDIR/synthetic-index)")
     args = p.parse_args(argv)
+    if args.measure:
+        gold = load_gold()
+        queries, _ = pick_queries(gold, args.queries)
+        print(f"# policybot retrieval benchmark on {args.measure}  ({os.cpu_count()} cores, "
+              f"load average {os.getloadavg()[0]:.2f} at start)")
+        idx = PolicyIndex(args.measure, embeddings=get_embeddings(Settings(index_dir=args.measure, today=TODAY)))
+        idx.search("预热", k=1, mode="dense")
+        measure_synthetic(idx, queries, gold, args.seed)
+        print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
+        return 0
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-retrieval-"))
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()):
