@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from core.records import TABLE_HEADER_PREFIX
 from ingest.normalize import DEBRIS, ends_sentence
+from ingest.runon import split_run_on
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
 ARTICLE_RE = re.compile(rf"^第\s*[{_CN_NUM}0-9０-９]+\s*条(?![件款])")
@@ -59,15 +60,6 @@ _FRAGMENT_RE = re.compile(
     r"^[0-9０-９.．,，%％/／~～\-－—]*(?:亿元|万元|元|千瓦时|万千瓦时|千瓦|兆瓦|瓦|万吨|吨|公斤|千克|万平方米|平方米|万立方米|立方米|"
     r"万亩|亩|公里|千米|米|个|户|家|人|次|倍)?[0-9０-９.．%％/／]*$"
 )
-RUN_ON_CHARS = 300  # a line this long with headings inside it is text published without line breaks
-_RUN_ON_BREAK = re.compile(
-    rf"(?<=[。；;！？?!）)])\s*(?=[{_CN_NUM}]+\s*、|[（(]\s*[{_CN_NUM}0-9０-９]+\s*[）)]|第\s*[{_CN_NUM}0-9０-９]+\s*[章节条]"
-    r"|[0-9０-９]{1,2}\s*[．.、](?![0-9０-９]))"
-    rf"|[\u3000]{{2,}}|\s{{3,}}"
-    rf"|(?<=[\u4e00-\u9fa5）)])\s*(?=[{_CN_NUM}]+\s*、[^、]{{2,30}}?[（(]\s*一\s*[）)])"
-)
-
-
 @dataclass
 class Line:
     text: str  # debris removed, right-stripped
@@ -95,44 +87,17 @@ class ParsedText:
 
 
 def _lines(text: str, consumed: list[tuple[str, str]]) -> list[Line]:
-    out = []
+    out: list[Line] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         cleaned = DEBRIS.sub("", raw)
         if cleaned != raw:
             consumed.extend(("conversion debris", m.group(0)) for m in DEBRIS.finditer(raw))
         # a table row starts with a tab; a run-on paragraph with a stray tab inside is text all the same
-        pieces = [cleaned] if cleaned.startswith("\t") else _run_on(cleaned)
+        first = not any(ln.text.strip() for ln in out)
+        pieces = [cleaned] if cleaned.startswith("\t") else split_run_on(cleaned, first=first)
         for i, piece in enumerate(pieces):
             out.append(Line(piece.rstrip(" \u3000\r"), boundary=cleaned != raw and i == 0))
     return out
-
-
-def _section_name_split(piece: str) -> list[str]:
-    m = re.match(rf"^([{_CN_NUM}]+\s*、[^。；，,（(]{{2,30}}?)(?=[（(]\s*一\s*[）)])", piece)
-    return [m.group(1), piece[m.end() :]] if m else [piece]
-
-
-def _run_on(line: str) -> list[str]:
-    """Text published without line breaks: break it before the headings inside it and at the
-    paragraph indents it kept; the title is what stands before the first space, when it reads as one."""
-    if len(line) < RUN_ON_CHARS:
-        return [line]
-    parts, start = [], 0
-    for m in _RUN_ON_BREAK.finditer(line):
-        if m.start() > start:
-            parts.append(line[start : m.start()])
-        start = m.end()
-    parts.append(line[start:])
-    # "一、总体要求（一）指导思想。…": the section's name ends where its first item begins
-    parts = [x for p in parts for x in _section_name_split(p)]
-    out: list[str] = []
-    for p in parts:
-        first = re.match(r"^(\S{4,60}?)[ \t]+(?=\S)", p)
-        if not out and first and not re.search(r"[。，；,;：:]", first.group(1)):
-            out.append(first.group(1))  # a title followed by a space
-            p = p[first.end() :]
-        out.append(p)
-    return [p for p in out if p.strip()]
 
 
 def heading_level(s: str) -> float:
