@@ -9,10 +9,11 @@ import re
 from pathlib import Path
 
 from core.errors import LoadError
-from core.records import Clause, PolicyDocument, content_hash, document_status
+from core.records import Clause, PageRegion, PolicyDocument, content_hash, document_status
 from core.regions import gazetteer
 from core.settings import IngestTuning
 from ingest import coverage, fields, metadata
+from ingest.layout import Region
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
 
@@ -89,6 +90,25 @@ def build_clauses(
                 )
             )
     return clauses
+
+
+def mark_ocr(clauses: list[Clause], regions: tuple[Region, ...] | list[Region]) -> None:
+    """Clauses whose text was read by OCR are marked, with the box on each page it came from."""
+    if not regions:
+        return
+    lines = [(r, _squash(r.text)) for r in regions]
+    scanned = "".join(t for _, t in lines)
+    for c in clauses:
+        text = _squash(c.text)
+        if not text or text not in scanned:
+            continue  # a page of the document with a text layer
+        boxes: dict[int, list[Region]] = {}
+        for r, t in lines:
+            if t and (t in text or (len(text) >= 4 and text in t)):
+                boxes.setdefault(r.page, []).append(r)
+        c.ocr = True
+        c.regions = [PageRegion(page, min(r.x0 for r in rs), min(r.top for r in rs), max(r.x1 for r in rs),
+                                max(r.bottom for r in rs), rs[0].unit) for page, rs in sorted(boxes.items())]
 
 
 def _status_words(draft: bool, title_lines: list[str], period_words: str | None) -> str | None:
@@ -169,6 +189,7 @@ def parse_document(
         at = 1 if blocks and blocks[0].path == ["标题"] else 0
         blocks.insert(at, Block([META_BLOCK], "\n".join(loaded.metadata_lines)))
     clauses = build_clauses(doc_id, blocks, max_chars=max_clause_chars, today=today, lead_first=parsed.lead_first)
+    mark_ocr(clauses, loaded.regions)
     if not clauses:
         raise LoadError("no policy text found in the file")
     doc.clause_count = len(clauses)

@@ -1,0 +1,195 @@
+"""Files of the formats offices publish, written here from a text so that tests own their fixtures:
+a PDF laid out like a printed 公文 (A4, 16-pt body, first-line indent, lines wrapped at the margin,
+page numbers "— N —", ruled tables that repeat their header on each page), the same page as a scan
+(an image of the rendered text with only its page number as a text layer), a .docx and an .xlsx.
+
+The writers (reportlab, openpyxl, a Chinese font) come with the `dev` extra; `need_writers()` skips a
+test with the reason when they are missing.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+_CELL_SPLIT = re.compile(r"\n\s*\n")
+_DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
+_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|[0-9]{1,2}[．.]|第.{1,3}[章节条]|专栏)")
+
+
+def need_writers() -> None:
+    for module in ("reportlab", "paperang_p2_fonts_cjk"):
+        pytest.importorskip(module, reason=f"{module} writes the fixture; install the dev extra: pip install -e '.[dev]'")
+
+
+def cjk_font_file() -> Path:
+    import paperang_p2_fonts_cjk
+
+    return Path(paperang_p2_fonts_cjk.__file__).parent / "fonts" / "wqy-microhei.ttc"
+
+
+def _font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "WQY" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("WQY", str(cjk_font_file()), subfontIndex=0))
+    return "WQY"
+
+
+def table_rows(lines: list[str]) -> list[list[str]]:
+    """The rows of a table as the sample .txt files carry it: "a\\tb\\tc" lines, or a cell a line
+    ("\\tcell", rows separated by an empty line, 序号 tables found by their numbers, a cell broken
+    over lines joined again)."""
+    if not lines[0].startswith("\t"):
+        return [[c.strip() for c in ln.split("\t")] for ln in lines if ln.strip()]
+    cells: list[str] = []
+    for ln in lines:
+        if ln.startswith("\t"):
+            cells.append(ln[1:].strip())
+        elif ln.strip() and cells:
+            cells[-1] += ln.strip()
+    if re.search(r"序号|编号", cells[0]):
+        n = next(i for i, c in enumerate(cells) if i and c == "1")
+        return [cells[i : i + n] for i in range(0, len(cells), n)]
+    rows, row = [], []
+    for ln in lines:
+        if ln.startswith("\t"):
+            row.append(ln[1:].strip())
+        elif not ln.strip() and row:
+            rows.append(row)
+            row = []
+        elif ln.strip() and row:
+            row[-1] += ln.strip()
+    return [*rows, row] if row else rows
+
+
+def _blocks(text: str) -> list[tuple[str, object]]:
+    """("center" | "right" | "flush" | "para", line) and ("table", rows), in order."""
+    lines = re.sub(r"\[bookmark:[^\]]*\]", "", text).split("\n")  # a word processor prints no bookmarks
+    out: list[tuple[str, object]] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "\t" in line:
+            # empty lines and short broken-off pieces of cells stand between the table's lines
+            j = last = i
+            while j < len(lines) and ("\t" in lines[j] or len(lines[j].strip()) <= 20):
+                last = j if "\t" in lines[j] else last
+                j += 1
+            out.append(("table", table_rows(lines[i : last + 1])))
+            i = last + 1
+            continue
+        t = line.strip()
+        i += 1
+        if not t:
+            continue
+        nxt = next((x.strip() for x in lines[i:] if x.strip()), "")
+        if _DATE_LINE.match(t) or (_DATE_LINE.match(nxt) and len(t) <= 30 and not t.endswith(("。", "：", ":"))):
+            out.append(("right", t))
+        elif t.endswith(("：", ":")) and len(t) > 20:
+            out.append(("flush", t))
+        elif len(t) <= 30 and not _HEADING.match(t) and not re.search(r"[。；;：:]$", t):
+            out.append(("center", t))
+        else:
+            out.append(("para", t))
+    return out
+
+
+def _escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def write_pdf(path: Path, text: str, *, running_head: str | None = None) -> Path:
+    """A text PDF of `text` laid out like a printed document."""
+    from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    font = _font()
+    body = ParagraphStyle("body", fontName=font, fontSize=16, leading=28, wordWrap="CJK", alignment=TA_JUSTIFY,
+                          firstLineIndent=32)
+    styles = {
+        "para": body,
+        "flush": ParagraphStyle("flush", parent=body, firstLineIndent=0),
+        "center": ParagraphStyle("center", parent=body, firstLineIndent=0, alignment=TA_CENTER, fontSize=20,
+                                 leading=32),
+        "right": ParagraphStyle("right", parent=body, firstLineIndent=0, alignment=TA_RIGHT, rightIndent=32),
+    }
+    cell = ParagraphStyle("cell", fontName=font, fontSize=10.5, leading=14, wordWrap="CJK")
+    width = A4[0] - 28 * mm - 26 * mm
+
+    def page(canvas, doc) -> None:  # noqa: ANN001 — reportlab's callback signature
+        canvas.saveState()
+        canvas.setFont(font, 14)
+        canvas.drawCentredString(A4[0] / 2, 20 * mm, f"— {doc.page} —")
+        if running_head:
+            canvas.setFont(font, 10.5)
+            canvas.drawCentredString(A4[0] / 2, A4[1] - 20 * mm, running_head)
+        canvas.restoreState()
+
+    story = []
+    for kind, payload in _blocks(text):
+        if kind != "table":
+            story.append(Paragraph(_escape(str(payload)), styles[kind]))
+            continue
+        rows = [[Paragraph(_escape(c), cell) for c in row] for row in payload]  # type: ignore[union-attr]
+        ncols = max(len(r) for r in rows)
+        rows = [r + [Paragraph("", cell)] * (ncols - len(r)) for r in rows]
+        widths = _column_widths(payload, ncols, width)  # type: ignore[arg-type]
+        table = Table(rows, colWidths=widths, repeatRows=1)
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.6, "black"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(table)
+    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=37 * mm,
+                            bottomMargin=35 * mm, title="", author="")
+    doc.build(story, onFirstPage=page, onLaterPages=page)
+    return path
+
+
+def _column_widths(rows: list[list[str]], ncols: int, width: float) -> list[float]:
+    longest = [max((len(r[i]) if i < len(r) else 0) for r in rows) for i in range(ncols)]
+    weights = [min(max(n, 4), 24) for n in longest]  # a column is at least two characters wide
+    return [width * w / sum(weights) for w in weights]
+
+
+def render_page_image(text_lines: list[str], *, dpi: int = 200) -> object:
+    """An A4 page at `dpi` with the lines drawn in black on white, as a scanner would see print."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    w, h = int(210 / 25.4 * dpi), int(297 / 25.4 * dpi)
+    img = Image.new("L", (w, h), 255)
+    draw = ImageDraw.Draw(img)
+    size = int(16 / 72 * dpi)
+    font = ImageFont.truetype(str(cjk_font_file()), size)
+    x0, y = int(28 / 25.4 * dpi), int(37 / 25.4 * dpi)
+    for line in text_lines:
+        indent = 0 if re.match(r"^[一二三四五六七八九十]+、", line) else 2 * size
+        draw.text((x0 + indent, y), line, font=font, fill=0)
+        y += int(size * 1.75)
+    return img
+
+
+def write_scanned_pdf(path: Path, pages: list[list[str]], *, page_numbers: bool = True) -> Path:
+    """A scan: each page an image of its lines, the only text layer a page number "— N —"."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    c = canvas.Canvas(str(path), pagesize=A4)
+    for n, lines in enumerate(pages, 1):
+        buf = BytesIO()
+        render_page_image(lines).save(buf, format="PNG")  # type: ignore[attr-defined]
+        buf.seek(0)
+        c.drawImage(ImageReader(buf), 0, 0, width=A4[0], height=A4[1])
+        if page_numbers:
+            c.setFont(font, 14)
+            c.drawCentredString(A4[0] / 2, 56, f"— {n} —")
+        c.showPage()
+    c.save()
+    return path
