@@ -530,6 +530,38 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
     if not title and first < len(lines) and not lines[first].text.startswith("\t"):
         title, lines = lines[first].text.strip(), lines[first + 1 :]
         consumed.append(("attachment title", title))
+    prefix = f"附件 {title}".strip()
+    blocks: list[Block] = []
+    for caption, part in _table_parts(lines):
+        if caption:
+            consumed.append(("table caption", caption))
+        blocks += _attachment_table(part, [prefix, caption] if caption else [prefix], consumed)
+    return blocks
+
+
+_HEADER_CELL_RE = re.compile(r"^(序号|编号)$")
+
+
+def _table_parts(lines: list[Line]) -> list[tuple[str, list[Line]]]:
+    """An attachment may hold several tables, each under a caption line ("表2 主要指标"). A line of
+    text between cells is a cell broken over lines ("县生态" + "环境局") unless a new table's header
+    (序号) follows it."""
+    parts: list[tuple[str, list[Line]]] = [("", [])]
+    seen_cells = False
+    for i, ln in enumerate(lines):
+        t = ln.text
+        if t.strip() and not t.startswith("\t") and seen_cells:
+            nxt = next((x.text for x in lines[i + 1 :] if x.text.startswith("\t")), "")
+            if _HEADER_CELL_RE.match(nxt[1:].strip()):
+                parts.append((t.strip(), []))
+                seen_cells = False
+                continue
+        seen_cells = seen_cells or t.startswith("\t")
+        parts[-1][1].append(ln)
+    return [(c, part) for c, part in parts if c or any(x.text.strip() for x in part)]
+
+
+def _attachment_table(lines: list[Line], prefix: list[str], consumed: list[tuple[str, str]]) -> list[Block]:
     cells: list[str] = []
     for ln in lines:
         t = ln.text
@@ -537,7 +569,6 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
             cells.append(t[1:].strip())
         elif t.strip() and cells:
             cells[-1] += t.strip()  # a cell broken over lines, even across a page: "县生态" + "环境局"
-    prefix = f"附件 {title}".strip()
     # Rows of a 序号 table are found by their numbers, not by empty lines: page breaks put empty
     # lines inside cells. The first row is numbered 1; any other number may be data ("2025", "10").
     numbered = bool(cells) and bool(re.search(r"序号|编号", cells[0]))
@@ -545,12 +576,12 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
     if ncols == len(cells) or any(ln.text.strip() and not ln.text.startswith("\t") for ln in lines[:1]):
         # plain text, or a table without numbered rows: read it like the body
         blocks = _body_blocks(_paragraphs(_join_cell_rows(lines)), consumed)
-        return [Block([prefix, *b.path], b.text, b.kind, b.cells, b.duty) for b in blocks]
+        return [Block([*prefix, *b.path], b.text, b.kind, b.cells, b.duty) for b in blocks]
     header = cells[:ncols]
     consumed.append(("table header", " ".join(header)))
     kind = "task_row" if _is_task_header(header) else "table_row"
     return [
-        _numbered_row([prefix], header, cells[i : i + ncols], kind, consumed) for i in range(ncols, len(cells), ncols)
+        _numbered_row(prefix, header, cells[i : i + ncols], kind, consumed) for i in range(ncols, len(cells), ncols)
     ]
 
 
