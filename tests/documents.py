@@ -193,3 +193,85 @@ def write_scanned_pdf(path: Path, pages: list[list[str]], *, page_numbers: bool 
         c.showPage()
     c.save()
     return path
+
+
+# --- OFD (GB/T 33190) ---------------------------------------------------------------------------
+
+_OFD_NS = "http://www.ofdspec.org/2016"
+_MM_BODY = 5.64  # 16 pt in millimetres
+
+
+def _ofd_lines(text: str, per_line: int = 28) -> list[tuple[float, str, float]]:
+    """(x in mm, line, size in mm): paragraphs wrapped at `per_line` full-width characters, the first
+    line indented two characters; short lines of the header centred."""
+    out: list[tuple[float, str, float]] = []
+    for kind, payload in _blocks(text):
+        if kind == "table":
+            for row in payload:  # type: ignore[union-attr]
+                out.append((28.0, "  ".join(row), 3.7))
+            continue
+        line = str(payload)
+        if kind in ("center", "right"):
+            width = sum(_MM_BODY if not ch.isascii() else _MM_BODY / 2 for ch in line)
+            x = 28 + (156 - width) / 2 if kind == "center" else 28 + 156 - width - 2 * _MM_BODY
+            out.append((x, line, _MM_BODY))
+            continue
+        indent = 0 if kind == "flush" else 2
+        cur, room = "", per_line - indent
+        for ch in line:
+            w = 0.5 if ch.isascii() else 1.0
+            if room - w < 0:
+                out.append((28 + (indent if not out or out[-1][1] != "" else 0) * _MM_BODY, cur, _MM_BODY))
+                cur, room, indent = "", per_line, 0
+            cur += ch
+            room -= w
+        out.append((28 + indent * _MM_BODY, cur, _MM_BODY))
+    return out
+
+
+def write_ofd(path: Path, text: str, *, running_head: str | None = None, lines_per_page: int = 22) -> Path:
+    """An OFD package of `text` laid out like a printed page: a TextObject per line (its Boundary and
+    TextCode with DeltaX advances), a template page carrying the running head, page numbers."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    lines = _ofd_lines(text)
+    pages = [lines[i : i + lines_per_page] for i in range(0, len(lines), lines_per_page)]
+    ids = iter(range(10, 100000))
+
+    def text_object(x: float, y: float, size: float, s: str) -> str:
+        deltas = " ".join(f"{(size if not ch.isascii() else size / 2):.2f}" for ch in s[:-1])
+        width = sum(size if not ch.isascii() else size / 2 for ch in s)
+        return (f'<ofd:TextObject ID="{next(ids)}" Boundary="{x:.2f} {y:.2f} {width:.2f} {size * 1.2:.2f}" '
+                f'Font="3" Size="{size:.2f}"><ofd:TextCode X="0" Y="{size:.2f}" DeltaX="{deltas}">'
+                f"{escape(s)}</ofd:TextCode></ofd:TextObject>")
+
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("OFD.xml", f'{head}<ofd:OFD xmlns:ofd="{_OFD_NS}" Version="1.0" DocType="OFD"><ofd:DocBody>'
+                               "<ofd:DocInfo><ofd:DocID>0</ofd:DocID></ofd:DocInfo>"
+                               "<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>")
+        page_refs = "".join(f'<ofd:Page ID="{n + 100}" BaseLoc="Pages/Page_{n}/Content.xml"/>'
+                            for n in range(len(pages)))
+        template = '<ofd:TemplatePage ID="2" BaseLoc="Tpls/Tpl_0/Content.xml"/>' if running_head else ""
+        zf.writestr("Doc_0/Document.xml", f'{head}<ofd:Document xmlns:ofd="{_OFD_NS}"><ofd:CommonData>'
+                                          "<ofd:MaxUnitID>99999</ofd:MaxUnitID><ofd:PageArea>"
+                                          "<ofd:PhysicalBox>0 0 210 297</ofd:PhysicalBox></ofd:PageArea>"
+                                          f"<ofd:PublicRes>PublicRes.xml</ofd:PublicRes>{template}</ofd:CommonData>"
+                                          f"<ofd:Pages>{page_refs}</ofd:Pages></ofd:Document>")
+        zf.writestr("Doc_0/PublicRes.xml", f'{head}<ofd:Res xmlns:ofd="{_OFD_NS}" BaseLoc="Res"><ofd:Fonts>'
+                                           '<ofd:Font ID="3" FontName="SimSun" FamilyName="SimSun"/></ofd:Fonts>'
+                                           "</ofd:Res>")
+        if running_head:
+            zf.writestr("Doc_0/Tpls/Tpl_0/Content.xml",
+                        f'{head}<ofd:Page xmlns:ofd="{_OFD_NS}"><ofd:Content><ofd:Layer ID="5">'
+                        f"{text_object(80, 15, 3.7, running_head)}</ofd:Layer></ofd:Content></ofd:Page>")
+        for n, page in enumerate(pages):
+            objs = "".join(text_object(x, 37 + i * 10, size, s) for i, (x, s, size) in enumerate(page) if s)
+            number = text_object(95, 280, 4.9, f"— {n + 1} —")
+            tpl = '<ofd:Template TemplateID="2" ZOrder="Background"/>' if running_head else ""
+            zf.writestr(f"Doc_0/Pages/Page_{n}/Content.xml",
+                        f'{head}<ofd:Page xmlns:ofd="{_OFD_NS}">{tpl}<ofd:Content><ofd:Layer ID="6">'
+                        f"<ofd:PageBlock ID=\"7\">{objs}</ofd:PageBlock>{number}</ofd:Layer></ofd:Content>"
+                        "</ofd:Page>")
+    return path
