@@ -33,6 +33,7 @@ HEADING_RES: list[tuple[float, re.Pattern[str]]] = [
 ]
 ARTICLE_LEVEL = 0.3
 PART_LEVEL = 0.5  # "面向企业的政策" above a list that starts again at 一、
+CAPTION_LEVEL = 4.5  # "主要指标" over the table it names: under whatever section holds the table
 BOX_LEVEL = 2.5  # 专栏 boxes sit under （一）-level sections
 BOX_RE = re.compile(r"^专栏\s*[0-9０-９]+")
 _FOOTER_RE = re.compile(r"^\s*(抄\s*送|公开方式)\s*[：:]")
@@ -234,7 +235,8 @@ def _take_title(body: list[Line]) -> tuple[list[str], int]:
         if not t:
             i += 1
             continue
-        if heading_level(t) or _is_table_line(t) or len(title) >= 4 or _ATTACH_START_RE.match(t):
+        table = _is_table_line(t) or body[i].text.startswith("\t")  # a row, or a cell of a row a cell a line
+        if heading_level(t) or table or len(title) >= 4 or _ATTACH_START_RE.match(t):
             break
         is_marker = bool(re.fullmatch(r"[（(]\s*(征求意见稿|草案|送审稿|试行)\s*[）)]", t))
         looks_para = len(t) > 50 or (t.endswith("。") and not is_marker) or t.startswith(("为", "根据"))
@@ -301,6 +303,15 @@ def _is_part_heading(paras: list[str], i: int) -> bool:
     return bool(re.match(r"^[一]\s*、", nxt))
 
 
+def _is_caption(paras: list[str], i: int, lone: set[int]) -> bool:
+    """A short line of no sentence right before a table (a sheet's name, "主要指标") names the table."""
+    p = paras[i].strip()
+    words = len(re.findall(r"[\u4e00-\u9fff]", p))
+    if _is_table_line(p) or len(p) > 20 or words < 2 or re.search(r"[。，,；;：:！？!?（(]", p):
+        return False
+    return i + 1 < len(paras) and _is_table_line(paras[i + 1]) and i + 1 not in lone
+
+
 class _BodyParser:
     """Paragraphs → blocks: heading stack, tables, FAQ pairs, labelled blocks, unit lines."""
 
@@ -312,6 +323,7 @@ class _BodyParser:
         self.item_levels: dict[float, bool] = {}  # whether the last heading at each level was an item
         self.heading_text: list[str] = []  # per stack entry: the line of a heading-only entry
         self.blocks_at_push: list[int] = []  # per stack entry: how many blocks there were when it opened
+        self.lone: set[int] | None = None  # lines with a tab that are no table
 
     def path(self) -> list[str]:
         return [label for _, label, _ in self.stack]
@@ -357,7 +369,7 @@ class _BodyParser:
         self.blocks.append(Block(list(path), text, kind or self.kind_for(path), cells or {}))
 
     def parse(self, paras: list[str]) -> list[Block]:
-        lone = _lone_table_lines(paras)
+        lone = self.lone = _lone_table_lines(paras)
         self.table_header: list[str] = []
         self.table_section = ""
         self.rows = 0  # rows read under the current header, and under the current section
@@ -414,6 +426,8 @@ class _BodyParser:
             self.add(self.path() or ["前言"], header, "table_row")  # a table of one row: that row is content
         self.end_section()
         self.table_header, self.rows = [], 0
+        if self.stack and self.stack[-1][0] == CAPTION_LEVEL:
+            self.pop()  # the caption names its table only
 
     def paragraph(self, paras: list[str], i: int) -> int:
         """Read the paragraph at i (and what belongs to it); return the index of the next one."""
@@ -430,6 +444,11 @@ class _BodyParser:
         if not level and _is_part_heading(paras, i):
             self.push(PART_LEVEL, para.strip(), False)
             self.consumed.append(("heading", para))
+            return i + 1
+        if not level and self.lone is not None and _is_caption(paras, i, self.lone):
+            self.drop_inline()
+            self.push(CAPTION_LEVEL, para.strip(), False)
+            self.consumed.append(("table caption", para))
             return i + 1
         if level:
             label, heading_only = _heading_split(para)

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 
-_CELL_SPLIT = re.compile(r"\n\s*\n")
 _DATE_LINE = re.compile(r"^\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日$")
-_HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|[0-9]{1,2}[．.]|第.{1,3}[章节条]|专栏)")
+_HEADING = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|[0-9]{1,2}[．.]|第.{1,3}[章节条]|专栏)"
+)
 
 
 def need_writers() -> None:
     for module in ("reportlab", "paperang_p2_fonts_cjk"):
-        pytest.importorskip(module, reason=f"{module} writes the fixture; install the dev extra: pip install -e '.[dev]'")
+        pytest.importorskip(module, reason=f"{module} writes the fixture: pip install -e '.[dev]'")
 
 
 def cjk_font_file() -> Path:
@@ -124,7 +125,7 @@ def write_pdf(path: Path, text: str, *, running_head: str | None = None) -> Path
     cell = ParagraphStyle("cell", fontName=font, fontSize=10.5, leading=14, wordWrap="CJK")
     width = A4[0] - 28 * mm - 26 * mm
 
-    def page(canvas, doc) -> None:  # noqa: ANN001 — reportlab's callback signature
+    def page(canvas, doc) -> None:  # reportlab's page callback
         canvas.saveState()
         canvas.setFont(font, 14)
         canvas.drawCentredString(A4[0] / 2, 20 * mm, f"— {doc.page} —")
@@ -274,4 +275,65 @@ def write_ofd(path: Path, text: str, *, running_head: str | None = None, lines_p
                         f'{head}<ofd:Page xmlns:ofd="{_OFD_NS}">{tpl}<ofd:Content><ofd:Layer ID="6">'
                         f"<ofd:PageBlock ID=\"7\">{objs}</ofd:PageBlock>{number}</ofd:Layer></ofd:Content>"
                         "</ofd:Page>")
+    return path
+
+
+# --- the made-up county's plan as .docx and its task list as .xlsx ------------------------------
+# (tests/fixtures/qinghe-plan.doc and qinghe-tasks.xls were converted from these by LibreOffice)
+
+PLAN_LINES = [
+    "青禾县人民政府办公室", "关于印发青禾县数字乡村建设实施方案的通知", "青府办发〔2026〕12号",
+    "各乡镇人民政府，县政府各部门：",
+    "《青禾县数字乡村建设实施方案》已经县政府同意，现印发给你们，请认真贯彻执行。",
+    "青禾县人民政府办公室", "2026年3月2日", "（此件公开发布）", "青禾县数字乡村建设实施方案（2026—2028年）",
+    "为加快数字乡村建设，结合本县实际，制定本方案。", "一、发展目标",
+    "到2028年，全县建成村级电商服务站点60个，农产品网络零售额达到3亿元。", "二、重点任务",
+    "（一）建设电商站点。对新建村级电商服务站点，每个给予2万元一次性补贴。（牵头单位：县商务服务局；责任单位：县财政局）",
+    "（二）发展冷链物流。新建冷链仓储设施2处，对冷库建设按投资额的20%给予补助，最高不超过50万元。（牵头单位：县交通物流局）",
+    "附件：重点任务分工表",
+]
+TASK_ROWS = [
+    ["序号", "工作任务", "牵头单位", "责任单位", "完成时限"],
+    ["1", "建成村级电商服务站点60个", "县商务服务局", "县财政局、各乡镇", "2027年12月底"],
+    ["2", "培育农村电商企业20家", "县商务服务局", "县市场服务局", "2028年6月底"],
+    ["3", "新建冷链仓储设施2处", "县交通物流局", "县商务服务局", "2026年10月底"],
+]
+
+
+def write_plan_docx(path: Path) -> Path:
+    """The plan, its attachment a task table whose first lead unit is merged down two rows."""
+    import docx
+
+    d = docx.Document()
+    for line in PLAN_LINES:
+        d.add_paragraph(line)
+    d.add_page_break()
+    d.add_paragraph("附件")
+    d.add_paragraph("重点任务分工表")
+    table = d.add_table(rows=len(TASK_ROWS), cols=len(TASK_ROWS[0]))
+    for i, row in enumerate(TASK_ROWS):
+        for j, value in enumerate(row):
+            table.cell(i, j).text = value
+    table.cell(1, 2).merge(table.cell(2, 2)).text = TASK_ROWS[1][2]
+    d.save(str(path))
+    return path
+
+
+def write_task_xlsx(path: Path) -> Path:
+    """The task list: a title row merged across, the lead unit merged down, a second sheet of targets."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "任务清单"
+    ws["A1"] = "青禾县数字乡村建设重点任务清单"
+    ws.merge_cells("A1:E1")
+    for i, row in enumerate(TASK_ROWS):
+        for j, value in enumerate(row):
+            ws.cell(row=2 + i, column=1 + j, value=int(value) if value.isdigit() else value)
+    ws.merge_cells("C3:C4")
+    targets = wb.create_sheet("指标")
+    for row in (["指标", "2026年", "2028年"], ["村级电商服务站点（个）", 30, 60], ["农产品网络零售额（亿元）", 1.5, 3]):
+        targets.append(row)
+    wb.save(str(path))
     return path
