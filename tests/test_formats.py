@@ -371,3 +371,18 @@ def test_a_made_up_run_on_document_gets_the_clause_tree_of_its_lines(tmp_path: P
     assert station.lead_units == ["县商务服务局"]
     assert clauses[4].text == "到2028年，全县建成村级电商服务站点60个，农产品网络零售额达到3亿元。"
     assert doc.coverage == 1.0
+
+
+def test_staff_see_where_on_the_scan_an_ocr_clause_stands() -> None:
+    from core.records import PageRegion
+    from webapp.render import clause_detail_html
+
+    doc = PolicyDocument("d", "青禾县数字乡村建设实施方案", None, None, None, None, None, None, None, None,
+                         "effective", "scan.pdf", "0")
+    clause = Clause("c", "d", 0, ["二、重点任务"], "建设电商站点。", ocr=True,
+                    regions=[PageRegion(2, 79.4, 130.7, 520.0, 180.4)])
+    html = clause_detail_html(clause, doc, overdue=False)
+    assert "二、重点任务（扫描件OCR识别）" in html
+    assert "<th>来源</th><td>扫描件OCR识别：第2页 左28–183毫米 上46–64毫米</td>" in html
+    assert Clause.from_dict(clause.to_dict()) == clause
+    assert "来源" not in clause_detail_html(Clause("c", "d", 0, ["一"], "正文"), doc, overdue=False)
