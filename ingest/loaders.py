@@ -25,6 +25,7 @@ from docx.text.paragraph import Paragraph
 from PIL import Image, UnidentifiedImageError
 
 from core.errors import LoadError
+from core.settings import IngestTuning
 from ingest import ocr
 from ingest.html import metadata_lines, read_page
 from ingest.layout import Laid, Page, Region, lay_out
@@ -82,7 +83,11 @@ def _nl(text: str) -> str:
 
 
 def load_file(
-    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+    path: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
+    tuning: IngestTuning | None = None,
 ) -> LoadedText:
     path, suffix = Path(path), Path(path).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -106,7 +111,7 @@ def load_file(
         elif suffix in (".xlsx", ".xls"):
             text, encoding, fmt = load_spreadsheet(path), suffix[1:], suffix[1:]
         elif suffix == ".pdf":
-            laid = read_pdf(path).laid
+            laid = read_pdf(path, tuning).laid
             text, encoding, fmt = laid.text, "pdf", "pdf"
         elif suffix == ".ofd":
             laid = read_ofd(path, max_unpacked_bytes=max_unpacked_bytes)

@@ -22,11 +22,8 @@ log = logging.getLogger(__name__)
 
 EXTRA = "ocr"
 INSTALL_HINT = f"pip install 'policybot[{EXTRA}]'"
-# Pages are rendered at this resolution for recognition: 16-pt body text is then ~44 px high, inside
-# the recognizer's 48-px input; 150 dpi lost thin strokes of small table text, 300 dpi only cost time.
-RENDER_DPI = 200
 # The detector's input is capped at this many pixels on its longer side; an A4 page at 200 dpi is
-# 2339 px tall, and at the engine's default 2000 small body text began to merge into lines.
+# 2339 px tall, and the engine's default of 2000 would shrink it.
 MAX_SIDE = 2400
 _MODELS = {"Det": "PP-OCRv6_det_small.onnx", "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",
            "Rec": "PP-OCRv6_rec_small.onnx"}

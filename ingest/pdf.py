@@ -2,8 +2,8 @@
 rules and read a cell at a time, and pages whose text layer is too small for their size read by OCR.
 
 A scanned page often carries a text layer of its page number only ("— 1 —"): a page whose text
-(running heads and page numbers aside) is shorter than `ocr_min_chars` while an image covers a good
-part of it is a scan, and is OCR'd.
+(running heads and page numbers aside) is shorter than `IngestTuning.ocr_min_chars` while an image
+covers a good part of it is a scan, and is OCR'd.
 """
 
 from __future__ import annotations
@@ -18,16 +18,11 @@ from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfplumber.utils.exceptions import PdfminerException
 
 from core.errors import LoadError
+from core.settings import IngestTuning
 from ingest import ocr
 from ingest.layout import PAGE_NUMBER, Laid, Page, TableBlock, TextLine, joiner, lay_out
 
 log = logging.getLogger(__name__)
-
-# A page with fewer characters than this in its text layer (page numbers aside) and a large image is
-# a scan. A printed page of body text holds 400–700 characters; a cover or a signature page 20–60.
-OCR_MIN_CHARS = 20
-# Share of the page an image must cover for a page with little text to be taken for a scan.
-SCAN_COVER = 0.5
 
 
 @dataclass
@@ -106,19 +101,21 @@ def _text_page(page: Any, number: int) -> Page:
     return Page(number, float(page.width), float(page.height), items)
 
 
-def _is_scan(page: Any, laid: Page) -> bool:
+def _is_scan(page: Any, laid: Page, tuning: IngestTuning) -> bool:
     text = "".join(it.text for it in laid.items if isinstance(it, TextLine) and not PAGE_NUMBER.match(it.text))
     tables = any(isinstance(it, TableBlock) for it in laid.items)
-    return len("".join(text.split())) < OCR_MIN_CHARS and not tables and _image_cover(page) >= SCAN_COVER
+    few = len("".join(text.split())) < tuning.ocr_min_chars
+    return few and not tables and _image_cover(page) >= tuning.ocr_image_cover
 
 
-def _ocr_page(page: Any, number: int, name: str) -> Page:
-    image = page.to_image(resolution=ocr.RENDER_DPI).original
-    lines = ocr.read_image(image, page=number, scale=ocr.RENDER_DPI / 72, what=f"{name} (a scanned page)")
+def _ocr_page(page: Any, number: int, name: str, dpi: int) -> Page:
+    image = page.to_image(resolution=dpi).original
+    lines = ocr.read_image(image, page=number, scale=dpi / 72, what=f"{name} (a scanned page)")
     return Page(number, float(page.width), float(page.height), list(lines), ocr=True)
 
 
-def read_pdf(path: Path) -> ReadPdf:
+def read_pdf(path: Path, tuning: IngestTuning | None = None) -> ReadPdf:
+    tuning = tuning or IngestTuning()
     encrypted = f"PDF 已加密 / encrypted .pdf: {path.name} needs a password"
     pages: list[Page] = []
     scans: list[int] = []
@@ -126,9 +123,9 @@ def read_pdf(path: Path) -> ReadPdf:
         with pdfplumber.open(path, password="") as pdf:
             for number, page in enumerate(pdf.pages, 1):
                 laid = _text_page(page, number)
-                if _is_scan(page, laid):
+                if _is_scan(page, laid, tuning):
                     scans.append(number)
-                    laid = _ocr_page(page, number, path.name)
+                    laid = _ocr_page(page, number, path.name, tuning.ocr_dpi)
                 pages.append(laid)
     except LoadError:
         raise

@@ -144,7 +144,7 @@ def parse_document(
 ) -> tuple[PolicyDocument, list[Clause]]:
     """Load, parse and extract. Raises ingest.loaders.LoadError for files a user must fix."""
     tuning = tuning or IngestTuning()
-    loaded = load_file(path, max_bytes=max_bytes)
+    loaded = load_file(path, max_bytes=max_bytes, tuning=tuning)
     sha = sha256 or file_sha256(path)
     doc_id = sha[:16]
     parsed = parse_text(loaded.text)
