@@ -20,7 +20,6 @@ PAGE_NUMBER = re.compile(
     r"^[\s\-—－–~·•]*(?:\d{1,4}|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})[\s\-—－–~·•]*$"
 )
 _MARGIN_BAND = 0.1  # running heads and feet stand in the top and bottom tenth of a page
-_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 _HEADING = re.compile(
     r"^(?:[一二三四五六七八九十]+\s*、|[（(]\s*[一二三四五六七八九十0-9]+\s*[）)]|[0-9]{1,2}\s*[．.、]"
     r"|第\s*[一二三四五六七八九十百0-9]+\s*[章节条]|专栏|附\s*件)"
@@ -220,7 +219,3 @@ def lines_from_boxes(boxes: list[tuple[float, float, float, float, str]], page: 
         out.append(TextLine(text.strip(), min(b[0] for b in group), max(b[2] for b in group),
                             min(b[1] for b in group), max(b[3] for b in group), page))
     return [ln for ln in out if ln.text]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))

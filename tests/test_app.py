@@ -269,12 +269,12 @@ def test_staff_lookup_never_widens_when_a_filter_is_added(live_app: LiveApp) -> 
         return {h.clause.clause_id for h in hits}
 
     everything = found(Filters())
-    region = found(Filters(regions=["奉节县"]))
-    both = found(Filters(regions=["奉节县"], kinds=["task_row"]))
+    region = found(Filters(regions=["重庆市奉节县"]))  # filters hold stored region names
+    both = found(Filters(regions=["重庆市奉节县"], kinds=["task_row"]))
     assert both and both <= region <= everything and len(both) < len(region) < len(everything)
     for cid in both:
         c, d = state.clause_with_doc(cid)
-        assert c.kind == "task_row" and d.region == "奉节县" and ("平台" in c.text or "信息化" in c.text)
+        assert c.kind == "task_row" and d.region == "重庆市奉节县" and ("平台" in c.text or "信息化" in c.text)
 
 
 def test_example_questions_are_answered(live_app: LiveApp) -> None:
