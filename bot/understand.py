@@ -218,7 +218,7 @@ def read_places(text: str, vocab: Vocabulary, index: Retriever) -> tuple[list[Re
     for m in found:
         if m.region not in regions:
             regions.append(m.region)
-    # "重庆市奉节县": keep the deepest of a chain, not both links
+    # "某省某市某县": keep the deepest of a chain, not both links
     deepest = [r for r in regions if not any(o != r and g.contains(r, o) for o in regions)]
     return deepest, [(m.start, m.end) for m in found]
 
@@ -310,12 +310,12 @@ def understand(
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)
     if carried is not None:
         if follow_up:
-            if not doc_ids and not names_place:  # "那九龙坡呢？" leaves the last document behind
+            if not doc_ids and not names_place:  # "那某某区呢？" leaves the last document behind
                 doc_ids = list(carried.doc_ids)
             for t, r in carried.terms.items():
                 roles.setdefault(t, min(r, ROLE_CARRIED))
             for p in parts:
-                if not p.facets:  # "那奉节的网游产业呢？" asks what the last turn asked, about something else
+                if not p.facets:  # "那某县的某产业呢？" asks what the last turn asked, about something else
                     p.facets = list(carried.facets)
     scope, local_scope, uncovered = scope_for(places, vocab)
     carried_text = " ".join(t for t in roles if carried is not None and t in carried.terms and t not in own)

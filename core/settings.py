@@ -67,6 +67,15 @@ class IngestTuning(BaseModel):
     thin_document_chars: int = 200
     thin_share: float = 0.5
 
+    # A PDF page is a scan, read by OCR, when its text layer (page numbers aside) holds fewer characters
+    # than this and an image covers at least `ocr_image_cover` of it. A printed page of body text holds
+    # 400–700 characters, a cover or signature page 20–60; scans seen carry a page number or nothing.
+    ocr_min_chars: int = 20
+    ocr_image_cover: float = 0.5
+    # Resolution scans are rendered at for OCR: 16-pt body text is then ~44 px high, inside the recognizer's
+    # 48-px input; at 150 dpi thin strokes of small table text were lost, 300 dpi only cost time.
+    ocr_dpi: int = 200
+
 
 class LoginTuning(BaseModel):
     # Failed staff logins allowed before the next attempt waits, as moving windows ("N/period;…", the

@@ -1,6 +1,7 @@
 """Which files of the paths a user names are policy files to read.
 
-A file named directly is read whatever its name. In a folder, only policy file types are read, and
+A file named directly is read whatever its name. In a folder, only policy file types are read (images,
+which are scans only sometimes, when an `include` pattern names them), and
 files that describe the folder rather than being policy documents (README, SOURCES, index pages,
 licences) are skipped with a note — unless an `include` pattern names them.
 
@@ -19,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.loaders import IMAGE_SUFFIXES, SUPPORTED_SUFFIXES
 
 # Names of files that document a folder: "README.md", "SOURCES.md", "index.html", "LICENSE.txt" …
 NOT_POLICY = re.compile(
@@ -82,6 +83,10 @@ def discover(paths: list[Path], *, include: tuple[str, ...] | list[str] = ()) ->
                 _add(out, x)
             elif x.suffix.lower() not in SUPPORTED_SUFFIXES:
                 out.ignored.append((printable(x), f"not a policy file type ({x.suffix or 'no extension'})"))
+            elif x.suffix.lower() in IMAGE_SUFFIXES:
+                # folders of saved pages hold logos and photos: a scan is read when named or included
+                why = f"an image ({x.suffix}): read by OCR when named directly or with --include"
+                out.ignored.append((printable(x), why))
             elif NOT_POLICY.match(x.name):
                 out.ignored.append((printable(x),
                                     "describes the folder, not a policy document (--include to read it)"))

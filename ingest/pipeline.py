@@ -10,17 +10,18 @@ from pathlib import Path
 
 from core.errors import LoadError
 from core.injection import addresses_assistant
-from core.records import Clause, PolicyDocument, content_hash, document_status
+from core.records import Clause, PageRegion, PolicyDocument, content_hash, document_status
 from core.regions import gazetteer
 from core.settings import IngestTuning
 from ingest import coverage, fields, metadata
 from ingest.archive import UnpackLimits
+from ingest.layout import Region
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
-PARSER_VERSION = "7"
+PARSER_VERSION = "9"
 META_BLOCK = "基本信息"  # path of the clause that shows a web page's metadata block
 
 
@@ -94,6 +95,25 @@ def build_clauses(
     return clauses
 
 
+def mark_ocr(clauses: list[Clause], regions: tuple[Region, ...] | list[Region]) -> None:
+    """Clauses whose text was read by OCR are marked, with the box on each page it came from."""
+    if not regions:
+        return
+    lines = [(r, _squash(r.text)) for r in regions]
+    scanned = "".join(t for _, t in lines)
+    for c in clauses:
+        text = _squash(c.text)
+        if not text or text not in scanned:
+            continue  # a page of the document with a text layer
+        boxes: dict[int, list[Region]] = {}
+        for r, t in lines:
+            if t and (t in text or (len(text) >= 4 and text in t)):
+                boxes.setdefault(r.page, []).append(r)
+        c.ocr = True
+        c.regions = [PageRegion(page, min(r.x0 for r in rs), min(r.top for r in rs), max(r.x1 for r in rs),
+                                max(r.bottom for r in rs), rs[0].unit) for page, rs in sorted(boxes.items())]
+
+
 def _status_words(draft: bool, title_lines: list[str], period_words: str | None) -> str | None:
     """What a status rests on when no sentence states the validity: the draft's marker
     ("（征求意见稿）"), or the plan period of the title."""
@@ -129,7 +149,7 @@ def parse_document(
     """Load, parse and extract. Raises ingest.loaders.LoadError for files a user must fix."""
     tuning = tuning or IngestTuning()
     limits = {"max_unpacked_bytes": unpack.total_bytes, "max_member_bytes": unpack.member_bytes} if unpack else {}
-    loaded = load_file(path, max_bytes=max_bytes, **limits)
+    loaded = load_file(path, max_bytes=max_bytes, tuning=tuning, **limits)
     sha = sha256 or file_sha256(path)
     doc_id = sha[:16]
     parsed = parse_text(loaded.text)
@@ -174,6 +194,7 @@ def parse_document(
         at = 1 if blocks and blocks[0].path == ["标题"] else 0
         blocks.insert(at, Block([META_BLOCK], "\n".join(loaded.metadata_lines)))
     clauses = build_clauses(doc_id, blocks, max_chars=max_clause_chars, today=today, lead_first=parsed.lead_first)
+    mark_ocr(clauses, loaded.regions)
     if not clauses:
         raise LoadError("no policy text found in the file")
     doc.clause_count = len(clauses)

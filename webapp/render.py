@@ -228,6 +228,8 @@ def instruction_warning_html(clause: Clause) -> str:
 def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) -> str:
     """The staff view of one clause: the full text, its extracted fields and the document's data."""
     fields = [("条款位置", clause.label), ("类型", KIND_LABELS.get(clause.kind, clause.kind))]
+    if clause.ocr:  # text read from a scan: where on the page it stands, to check against the original
+        fields.append(("来源", clause.source_note() or ""))
     if clause.lead_units:
         fields.append(("牵头单位", "、".join(clause.lead_units)))
     if clause.responsible_units:

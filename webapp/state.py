@@ -31,7 +31,7 @@ from webapp.feedback import FeedbackStore
 
 log = logging.getLogger(__name__)
 
-UPLOAD_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".md")
+UPLOAD_SUFFIXES = (".txt", ".docx", ".doc", ".wps", ".pdf", ".ofd", ".xlsx", ".xls", ".html", ".md", ".png", ".jpg")
 EXPORT_MAX_AGE_S = 3600  # exported CSVs are for immediate download; older ones are deleted
 LIST_LIMIT = 300  # rows shown when staff filter without a search word
 
