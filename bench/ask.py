@@ -25,9 +25,14 @@ def pct(xs: list[float], p: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot import chat
     from core.settings import Settings
     from eval.metrics import load_gold
     from policybot.wiring import ingest_paths, make_bot
+
+    # The bot remembers resolved turns (a conversation's earlier turns are not answered again); timed here
+    # is answering, so nothing is recalled: a follow-up also pays for resolving its earlier turns.
+    chat.TURN_CACHE = 0
 
     p = argparse.ArgumentParser(description="warm ask latency")
     p.add_argument("--index", type=Path)
