@@ -100,6 +100,8 @@ def build_router(state: AppState) -> APIRouter:
                 return len(idx.docs), len(idx.clauses)
 
         n_docs, n_clauses = await run_in_threadpool(counts)
-        return {"status": "ok", "documents": n_docs, "clauses": n_clauses}
+        # the model and its server as last probed (re-probed when it was down): extractive answers go on either way
+        llm = await run_in_threadpool(state.llm.status) if state.llm is not None else None
+        return {"status": "ok", "documents": n_docs, "clauses": n_clauses, "llm": llm}
 
     return router

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat import PolicyBot
+from bot.llm import LLMAnswerer
 from core.errors import IndexLocked
 from core.records import Answer, Clause, PolicyDocument, ScoredClause
 from core.retrieval import Filters, LiveRetriever
@@ -110,8 +111,9 @@ class AppState:
     """Loaded once at startup (models warmed), shared by every request."""
 
     def __init__(self, settings: Settings, *, runtime_dir: Path, index: LiveRetriever, bot: PolicyBot,
-                 indexer: Indexer) -> None:
+                 indexer: Indexer, llm: LLMAnswerer | None = None) -> None:
         self.settings = settings
+        self.llm = llm  # the generative model the bot uses, if any: reported by /healthz, announced on the page
         self.index_dir = Path(settings.index_dir).resolve()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.upload_dir = self.index_dir / "uploads"
