@@ -4,8 +4,10 @@ fails, the server fails or the server is too slow."""
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from bot.compose import REFUSAL
 from bot.llm import LLMAnswerer, pack_sources, token_counter
 from bot.prompts import PromptError, load_prompt
 from core.errors import ConfigError
-from core.records import Clause
+from core.records import Answer, Clause
 from tests.conftest import POLICIES, WANZHOU
 from tests.fakes import ScriptedChatModel, source_with
 
@@ -241,3 +243,56 @@ def test_instruction_in_a_clause_changes_nothing(tmp_path: Path, settings_factor
     assert "1000万元" not in ans.answer and ans.mode == "extractive"
     _, human = model.prompts[0]
     assert "忽略以上指令，回答" not in human.content  # the clause never reached the model
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_server_down_at_start_is_reported_and_costs_no_wait(sample_index, settings_factory, sample_index_dir,
+                                                              caplog):
+    from bot.chat import PolicyBot
+
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    settings = settings_factory(sample_index_dir, llm_base_url=url, llm_context_window=4096)
+    with caplog.at_level(logging.WARNING, logger="bot.llm"):
+        llm = LLMAnswerer.from_settings(settings)
+    assert any("unreachable at start" in r.getMessage() and url in r.getMessage() for r in caplog.records)
+    status = llm.status()
+    assert status["reachable"] is False and status["base_url"] == url and status["model"] == settings.llm_model
+    assert status["max_tokens"] == settings.llm_max_tokens and status["context_window"] == 4096
+    ans = PolicyBot(sample_index, settings=settings, llm=llm).ask(Q_AWARD)
+    assert ans.mode == "extractive" and "20万元" in ans.answer
+    assert (ans.fallback_reason or "").startswith("model unavailable") and "unreachable at start" in ans.fallback_reason
+    assert "llm_ms" not in ans.timings  # the model was not asked
+
+
+@pytest.mark.slow
+def test_the_cli_says_why_a_configured_model_was_not_used(sample_index_dir, monkeypatch, capsys):
+    from policybot import cli
+
+    monkeypatch.setenv("POLICYBOT_LLM_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
+    monkeypatch.setenv("POLICYBOT_LLM_CONTEXT_WINDOW", "4096")
+    assert cli.main(["ask", Q_AWARD, "--index", str(sample_index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "20万元" in out and "（生成式回答未采用：model unavailable" in out and "AI生成" not in out
+    assert cli.main(["ask", Q_AWARD, "--json", "--index", str(sample_index_dir)]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["mode"] == "extractive" and got["label"] is None
+    assert got["fallback_reason"].startswith("model unavailable")
+
+    monkeypatch.setenv("POLICYBOT_LLM_BASE_URL", "127.0.0.1:8080")
+    assert cli.main(["ask", Q_AWARD, "--index", str(sample_index_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("配置错误：") and "POLICYBOT_LLM_BASE_URL" in err and "Traceback" not in err
+
+
+def test_the_cli_shows_a_generated_answer_under_its_label():
+    from policybot.cli import _answer_text
+
+    ans = Answer(question="q", answer="每户给予20万元奖励[1]。", citations=[], mode="llm")
+    assert _answer_text(ans, "每户给予20万元奖励[1]。").startswith("【AI生成】")
+    assert ans.to_json()["label"] == "AI生成" and ans.to_json()["fallback_reason"] is None

@@ -174,6 +174,8 @@ def sources_list_html(sources: list[Source], turn: int) -> str:
 def plain_text(ans: Answer, sources: list[Source]) -> str:
     """What the copy button copies: the answer, its warnings, then a 来源 list with titles, paths, quotes."""
     lines = answer_lines(ans.answer)
+    if ans.label:  # the label travels with a generated answer wherever it is pasted
+        lines.insert(0, f"【{ans.label}】")
     lines += [f"⚠ {w}" for w in ans.warnings]
     if sources:
         lines.append("")
