@@ -266,7 +266,7 @@ class PolicyBot:
         clauses = [
             c for c in self.index.clauses
             if unit in c.lead_units and (u.scope is None or self.index.docs[c.doc_id].region in u.scope)
-            and (not u.doc_ids or c.doc_id in u.doc_ids)
+            and (not u.doc_ids or c.doc_id in u.doc_ids) and not evidence.is_instruction(c)
         ]
         if not clauses:
             return None

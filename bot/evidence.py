@@ -14,6 +14,7 @@ from bot import quotes
 from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
 from bot.understand import ROLE_ASK, Part, Understanding
 from bot.vocabulary import Vocabulary
+from core.injection import addresses_assistant
 from core.records import Clause, PolicyDocument, ScoredClause
 from core.regions import gazetteer
 from core.settings import AnswerTuning
@@ -33,17 +34,9 @@ CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(r"\d+\s*(年|个月|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*(年|个月|天|周)")
 _CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
 # Ranking lead of a document of exactly the place the question names (over its province's or districts').
-PLACE_BONUS = 0.15
+PLACE_BONUS = 0.3
 # Other ask words count this much when one part of a multi-part question is judged.
 ROLE_OTHER_PART = 0.6
-
-_INJECTION = re.compile(
-    r"忽略(以上|上述|之前|前面|所有)?(的)?(指令|指示|提示|规则|要求)|无视(以上|上述|之前)?(的)?(指令|规则|要求)|"
-    r"你现在是|请你扮演|系统提示|(以上|之前|上述)(所有)?(指令|要求|规则)(全部|一律)?(作废|无效)|"
-    r"ignore (all |the )?(previous|above|prior) (instructions|prompts)|disregard (the )?above|"
-    r"you are now|system prompt",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -58,7 +51,12 @@ class Evidence:
 
 def looks_like_injection(text: str) -> bool:
     """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
-    return bool(_INJECTION.search(norm(text)))
+    return addresses_assistant(text)
+
+
+def is_instruction(c: Clause) -> bool:
+    """Flagged at ingest, or read so now (an index built before the flag existed)."""
+    return c.addresses_assistant or looks_like_injection(c.text)
 
 
 def clause_context(c: Clause, doc: PolicyDocument | None) -> str:
@@ -143,7 +141,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         doc, c = h.document, h.clause
         if doc is None or (c.path[:1] in HEADER_PATHS and part.intent != "metadata"):
             continue
-        if looks_like_injection(c.text):
+        if is_instruction(c):
             continue
         context = clause_context(c, doc)
         if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):

@@ -96,6 +96,7 @@ QUESTION_MARK = re.compile(
 )
 # A situational clause: the asker talking about themselves before the question.
 SITUATION = re.compile(
+    r"了|^在.{1,16}(开|办|做|注册|成立|租|买|工作|上班|读|创业|就业)|"
     r"^(我|我们|咱|咱们|俺|本人|本公司|我司|我公司|公司|我家|敝司|家里|朋友|同学|老板|我是|我们是)|"
     r"(我们|我司|我公司|本公司|我家|咱们)(是|在|有|做|开|刚|已|去年|今年|打算|准备|想|计划)|"
     r"(去年|今年|上个月|前年|目前|现在|刚刚?)(营收|营业|销售|员工|注册|成立|搬|落户|开业|通过|被|拿到|获得)"
@@ -134,7 +135,7 @@ YES_NO_ELIGIBILITY = re.compile(
 # (奖励 / 补贴 / 补助 are used loosely by askers and are left out on purpose.)
 # Benefits in themselves ("贴息", "免租") and kinds that make one when a benefit word follows them
 # ("租金补贴", "社保补贴"): "交着社保" names a condition, not a benefit.
-BENEFIT_KINDS = ("贴息", "免租", "减免", "担保", "贷款", "安家费")
+BENEFIT_KINDS = ("贴息", "免租", "减免", "安家费")
 BENEFIT_SUBJECTS = (
     "税收", "租金", "安家", "购房", "融资", "用地", "电价", "股权", "住房", "交通", "社保", "培训", "见习", "实习",
     "房租", "生活", "求职", "创业", "就业", "扩岗", "留用", "稳岗",

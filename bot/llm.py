@@ -24,7 +24,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot import quotes, verify
 from bot.compose import REFUSAL
-from bot.evidence import looks_like_injection
+from bot.evidence import is_instruction
 from bot.prompts import load_prompt
 from bot.understand import Understanding
 from core.errors import ConfigError
@@ -64,7 +64,7 @@ def pack_sources(
     out: list[tuple[Clause, str]] = []
     used = 0
     for c in clauses:
-        if looks_like_injection(c.text):
+        if is_instruction(c):
             log.warning("clause %s reads like an instruction; kept out of the model's context", c.clause_id)
             continue
         doc = docs.get(c.doc_id)

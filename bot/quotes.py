@@ -16,13 +16,18 @@ PREFER = {
         r"\d{4}\s*年|底前|之前|完成时限|截止|前完成|日前|月底|完成后|之后|后给予|后拨付|后兑现|起\d"
     ),
     "target": re.compile(r"\d+(?:\.\d+)?\s*(?:%|万|亿|个|家|人|户|件|所|座|台|千米|公里|平方|亩|次|项|场|名)"),
-    "eligibility": re.compile(r"对|符合|条件|达到|以上|且|满足|的，|具有|须|应当|不超过|未满|满"),
+    "eligibility": re.compile(
+        r"对|符合|条件|达到|以上|且|满足|的，|具有|须|应当|不超过|未满|满|周岁|岁以下|岁以上|年龄"
+    ),
     "procedure": re.compile(r"提交|申请|受理|流程|审批|办理|通过|首先|经|登录|网上|线上|窗口|材料|报送|审核"),
     "contact": re.compile(r"牵头|责任|配合|负责|会同|设在|电话|联系"),
     "validity": re.compile(r"征求意见稿|送审稿|草案|有效期|施行|实施期限|失效"),
 }
 _UNIT_BLOCK = re.compile(
     r"^[（(〔\[【]\s*(牵头单位|牵头部门|责任单位|责任部门|配合单位|配合部门|[^）)〕\]】]{0,40}负责)"
+)
+_DURATION = re.compile(
+    r"\d+\s*(个月|年|天|日|周|个工作日)(内|以内|以上)?|[一二三四五六七八九十两半]+\s*(个月|年|天|周)"
 )
 _QUOTED_ITEM = re.compile(r"[“\"‘']\s*([^”\"’']{1,6})\s*[”\"’']")
 
@@ -111,8 +116,10 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
     if prefer is None and re.search(r"多少|几|比例|比重|百分", part.text):
         prefer = PREFER["target"]
     unit = asked_unit(part.text)
-    if unit and "target" in part.facets:
-        prefer = re.compile(rf"\d+(?:\.\d+)?\s*{unit}")
+    if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
+        prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
+    elif "时长" in part.wants:
+        prefer = _DURATION
     limit = 4 if part.list_mode or part.intent in ("eligibility", "procedure") else 2
     picked = best_sentences(c, u, part, prefer=prefer, limit=limit)
     in_order = sorted(picked, key=c.text.find)
@@ -127,6 +134,8 @@ def states_quantity(text: str) -> bool:
 
 def asked_unit(question: str) -> str | None:
     """'多少家' → 家: the unit the asker expects, used to pick the sentence that states it."""
+    if re.search(r"多大年龄|几岁|多少岁|年龄(限制|要求|上限)|多大岁数", question):
+        return "岁"
     m = re.search(r"(?:多少|几)(万元|亿元|万人|平方米|家|个|人|户|件|所|部|名|场|次|项|座|台|亩)", question)
     if m:
         return m.group(1)

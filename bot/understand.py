@@ -45,11 +45,14 @@ ROLE_CARRIED = 0.5
 ORDINARY_WORD_CLAUSES = 3
 _LEAD_FN = "要能可会该需得想给让把被都还再也就请"
 _TAIL_FN = "了的吗呢吧啊呀么"
-_QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎|咋)")
+_QUESTION_WORD = re.compile(r"^(几|多少|哪|啥|什么|怎|咋|多长|多久|多大|多高|长时间)")
 _NUMBER = re.compile(r"^\d+(\.\d+)?[%万亿千百]*$")
 _YEAR = re.compile(r"^(19|20)\d{2}$")
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|人|家|个|年|月|倍)")
-_ORIGIN = re.compile(r"(人|籍|户口|户籍|居民|同胞|学生|青年|大学|高校|口音|话|菜)")
+# The asker's own figures ("招了3个人", "营收800万", "58岁"): masked before topic words are read.
+_FIGURE = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|个人|个月|人|名|位|家|个|套|次|周岁|岁|年|月|倍|平方米|平米)?"
+)
+_ORIGIN = re.compile(r"(人(?![才民力员口事大])|籍|户口|户籍|居民|同胞)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 
 
@@ -214,7 +217,7 @@ def read_places(text: str, vocab: Vocabulary, index: Retriever) -> tuple[list[Re
     for m in found:
         if m.region not in regions:
             regions.append(m.region)
-    # "重庆市奉节县": keep the deepest of a chain, not both links
+    # "某省某市某县": keep the deepest of a chain, not both links
     deepest = [r for r in regions if not any(o != r and g.contains(r, o) for o in regions)]
     return deepest, [(m.start, m.end) for m in found]
 
@@ -288,7 +291,7 @@ def understand(
         places = list(carried.regions)  # the conversation stays where the asker is
     doc_ids = named_documents(q, docs, vocab, places)
     stop = set(vocab.region_words) | CUE_WORDS
-    own = content_terms(index.tokenize(_mask(q, place_spans)), stop)
+    own = content_terms(index.tokenize(_mask(q, place_spans + _figure_spans(q))), stop)
     number_in_q = _DOC_NUMBER.search(q)
     if number_in_q:
         own = [t for t in own if t not in index.tokenize(number_in_q.group(0))]
@@ -306,12 +309,12 @@ def understand(
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)
     if carried is not None:
         if follow_up:
-            if not doc_ids and not names_place:  # "那九龙坡呢？" leaves the last document behind
+            if not doc_ids and not names_place:  # "那某某区呢？" leaves the last document behind
                 doc_ids = list(carried.doc_ids)
             for t, r in carried.terms.items():
                 roles.setdefault(t, min(r, ROLE_CARRIED))
             for p in parts:
-                if not p.facets:  # "那奉节的网游产业呢？" asks what the last turn asked, about something else
+                if not p.facets:  # "那某县的某产业呢？" asks what the last turn asked, about something else
                     p.facets = list(carried.facets)
     scope, local_scope, uncovered = scope_for(places, vocab)
     carried_text = " ".join(t for t in roles if carried is not None and t in carried.terms and t not in own)
@@ -333,6 +336,10 @@ def understand(
             if not p.facets and guess and (guess != "amount" or intents.names_money(p.text)):
                 p.facets = [guess]
     return u
+
+
+def _figure_spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _FIGURE.finditer(text) if not _YEAR.match(m.group(0).strip())]
 
 
 def _weights(index: Retriever, terms: list[str]) -> dict[str, float]:

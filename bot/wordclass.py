@@ -17,7 +17,7 @@ NAMING_TAGS = ("n", "nr", "ns", "nt", "nz", "ng", "nrt", "nrfg", "vn", "an", "j"
 # does not know (often two characters its segmenter glued together: "能奖", "要建"). Chosen on the tuning
 # sets: at these values colloquial wrappers no longer outweigh the topic, and an unknown noun still does.
 FUNCTION_WORD_WEIGHT = 0.2
-UNKNOWN_WORD_WEIGHT = 0.5
+UNKNOWN_WORD_WEIGHT = 0.3
 USED_FUNCTION_WORD_WEIGHT = 0.6  # a verb or adverb the documents use ("留用", "以内"): part topic, part wrapping
 
 

@@ -29,6 +29,9 @@ KIND_LABELS: dict[str, str] = {
 PATH_SEP = " › "
 # Shown with every answer a generative model wrote (page, CLI, API): people must know what they read.
 GENERATED_LABEL = "AI生成"
+# Said after the path of a clause whose text was read by OCR from a scan, so that every citation of it
+# (answers, source panels, staff lists) tells the reader the wording may carry recognition errors.
+OCR_NOTE = "（扫描件OCR识别）"
 # A table row's path ends with its column names, so that a bare row "70%  75%" keeps its meaning.
 TABLE_HEADER_PREFIX = "表头："
 
@@ -88,6 +91,26 @@ class Target:
 class Contact:
     kind: str  # 联系人 | 联系电话 | 地址 | 邮箱
     value: str
+
+
+@dataclass(frozen=True)
+class PageRegion:
+    """Where a clause's text stands on the source page: a box from the page's top-left corner, in
+    points (PDF pages) or pixels (images)."""
+
+    page: int
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    unit: str = "pt"
+
+    def label(self) -> str:
+        if self.unit == "pt":  # as staff measure a printed page: millimetres from the top-left corner
+            mm = [round(v * 25.4 / 72) for v in (self.x0, self.top, self.x1, self.bottom)]
+            return f"第{self.page}页 左{mm[0]}–{mm[2]}毫米 上{mm[1]}–{mm[3]}毫米"
+        box = [round(v) for v in (self.x0, self.top, self.x1, self.bottom)]
+        return f"第{self.page}页 像素 x {box[0]}–{box[2]}，y {box[1]}–{box[3]}"
 
 
 @dataclass
@@ -158,10 +181,21 @@ class Clause:
     years: list[int] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     contacts: list[Contact] = field(default_factory=list)
+    # Added later (catalogs written before it load with the default): the text speaks to an assistant
+    # ("忽略以上指令…", "SYSTEM:"), so it is never evidence nor shown to a model; staff see it flagged.
+    addresses_assistant: bool = False
+    ocr: bool = False  # the text was read by OCR from a scanned page
+    regions: list[PageRegion] = field(default_factory=list)  # where on its page(s) the OCR'd text stands
 
     @property
     def label(self) -> str:
-        return PATH_SEP.join(self.path)
+        return PATH_SEP.join(self.path) + (OCR_NOTE if self.ocr else "")
+
+    def source_note(self) -> str | None:
+        """For staff: that the text was OCR'd, and where on the scan it stands."""
+        if not self.ocr:
+            return None
+        return "扫描件OCR识别" + ("：" + "；".join(r.label() for r in self.regions) if self.regions else "")
 
     def field_summary(self) -> list[str]:
         """Units and deadline as staff read them, for search listings and citation cards."""
@@ -185,6 +219,7 @@ class Clause:
         d["amounts"] = [Amount(**a) for a in d.get("amounts", [])]
         d["targets"] = [Target(**t) for t in d.get("targets", [])]
         d["contacts"] = [Contact(**c) for c in d.get("contacts", [])]
+        d["regions"] = [PageRegion(**r) for r in d.get("regions", [])]
         return cls(**d)
 
 
@@ -262,4 +297,6 @@ class ScoredClause:
             "deadline": asdict(c.deadline) if c.deadline else None,
             "amounts": [asdict(a) for a in c.amounts],
             "score": round(float(self.score), 6),
+            # only for text read from a scan, so that the contract of other clauses stays as it was
+            **({"ocr": True, "source_regions": [asdict(r) for r in c.regions]} if c.ocr else {}),
         }

@@ -267,7 +267,7 @@ def gazetteer() -> Gazetteer:
     for row in _division_rows():
         prov_name, city_name, district = row["sheng"], row["shi"], row["qu"]
         prov = add(prov_name, prov_name, "province", "0", prov_name)
-        municipality = city_name == prov_name  # 北京市/重庆市…: districts sit right under the province level
+        municipality = city_name == prov_name  # 北京市/天津市…: districts sit right under the province level
         parent = prov
         if city_name and not municipality:
             parent = add(f"{prov_name}/{city_name}", city_name, "city", prov.code, city_name)

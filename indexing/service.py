@@ -22,6 +22,8 @@ from core.errors import LoadError
 from core.records import Clause, PolicyDocument
 from core.settings import IngestTuning, Settings
 from indexing.lock import writer_lock
+from ingest.archive import UnpackLimits
+from ingest.batch import batch_warning
 from ingest.discover import discover
 from ingest.pipeline import PARSER_VERSION, file_sha256, parse_document
 from vectorstore import catalog
@@ -35,6 +37,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # Present from a writer's first Chroma write until its cleanup is done. A killed writer leaves it behind,
 # with orphan vectors or an unreferenced generation, and the next ingest cleans up even when no file changed.
 DIRTY = "ingest.dirty"
+_MB = 1024 * 1024
 
 
 @dataclass
@@ -45,6 +48,8 @@ class IngestReport:
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)  # files in the folders not read, and why
+    errors: list[tuple[str, str]] = field(default_factory=list)  # named paths nothing was read from (missing, empty)
+    warnings: list[str] = field(default_factory=list)  # the batch as a whole (e.g. not policy documents)
     documents: int = 0
     clauses: int = 0
     embedded: int = 0
@@ -75,6 +80,7 @@ def parse_changed(
     max_clause_chars: int,
     progress: Progress | None = None,
     tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> Parsed:
     """Parse the files that are new or changed since the live generation; skip the others."""
     by_path = {d.source_path: d for d in live.docs.values()}
@@ -92,11 +98,16 @@ def parse_changed(
                 report.skipped.append(key)
                 continue
             doc, clauses = parse_document(
-                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning
+                f, today=today, max_bytes=max_bytes, max_clause_chars=max_clause_chars, sha256=sha, tuning=tuning,
+                unpack=unpack,
             )
         except LoadError as e:
             report.failed.append((key, str(e)))
             log.warning("ingest failed for %s: %s", key, e)
+            continue
+        except Exception as e:  # a parser bug on one file must not cost the batch the other files
+            log.exception("ingest failed for %s", key)
+            report.failed.append((key, f"内部错误 / internal error while parsing ({type(e).__name__}); see the log"))
             continue
         if prev:
             out.replaced.add(prev.doc_id)
@@ -241,16 +252,28 @@ class Indexer:
         report = IngestReport()
         found = discover(paths, include=include)
         report.ignored = found.ignored
+        report.failed.extend(found.rejected)
+        report.errors = found.errors
         with writer_lock(self.index_dir):
             live = catalog.load_generation(self.index_dir)
             parsed = parse_changed(
                 found.files, live, report, today=s.today_date(), max_bytes=int(s.max_file_mb * 1024 * 1024),
                 max_clause_chars=s.max_clause_chars, progress=progress, tuning=s.ingest,
+                unpack=UnpackLimits(total_bytes=int(s.max_unpacked_mb * _MB),
+                                    member_bytes=int(s.max_unpacked_member_mb * _MB)),
             )
             # a file read before and skipped now (a README an older version took in) leaves the index
             now_ignored = {p for p, _ in found.ignored}
             dropped = [d.doc_id for d in live.docs.values() if d.source_path in now_ignored]
-            docs, clauses, new = diff(live, parsed, paths, report, remove_doc_ids=[*(remove_doc_ids or []), *dropped])
+            warning = batch_warning(((d, parsed.clauses[i]) for i, d in parsed.docs.items()), s.ingest)
+            if warning:
+                report.warnings.append(warning)
+                log.warning("%s", warning)
+            # only folders that exist and hold policy files lose the documents of their vanished files
+            docs, clauses, new = diff(live, parsed, found.roots, report,
+                                      remove_doc_ids=[*(remove_doc_ids or []), *dropped])
+            for path in report.removed:
+                log.warning("removed from the index: %s", path)
             report.documents = len(docs)
             if not report.changed:
                 if (self.index_dir / DIRTY).exists():

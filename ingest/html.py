@@ -31,6 +31,15 @@ _CHROME = ["nav", "header", "footer"]
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "br", "tr", "ul", "ol", "dl", "dt", "dd",
           "section", "article", "main", "aside", "blockquote", "caption", "figure", "hr", "form", "center"}
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
+# Other inline styles that hide a few words from a reader: invisible, transparent, no font size, pushed
+# far off the page. Portals also hide the whole <body> this way until their script has run, so these
+# count only for elements holding a sentence or two, never for the page or its content block.
+_INVISIBLE = re.compile(
+    r"visibility\s*:\s*(hidden|collapse)|opacity\s*:\s*0(\.0*)?\s*(;|$|!)|"
+    r"font-size\s*:\s*0(\.0*)?\s*(px|pt|em|rem|%)?\s*(;|$|!)|(left|top|text-indent)\s*:\s*-\d{4,}",
+    re.IGNORECASE,
+)
+INVISIBLE_MAX_CHARS = 300
 
 # Labels of a page's metadata block, by field. Portals write them with spaces between the characters
 # ("文　　号", "发 文 字 号"), so they are matched with any whitespace in between.
@@ -76,7 +85,11 @@ class Page:
 def _hidden(tag: Tag) -> bool:
     if tag.has_attr("hidden") or str(tag.get("aria-hidden", "")).lower() == "true":
         return True
-    return bool(_DISPLAY_NONE.search(str(tag.get("style", ""))))
+    style = str(tag.get("style", ""))
+    if _DISPLAY_NONE.search(style):
+        return True
+    return (bool(_INVISIBLE.search(style)) and tag.name not in ("html", "body")
+            and len(tag.get_text(strip=True)) <= INVISIBLE_MAX_CHARS)
 
 
 def visible_soup(html: str) -> BeautifulSoup:

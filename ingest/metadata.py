@@ -82,7 +82,8 @@ def _number(s: str) -> int | None:
 
 
 def _sentence(text: str, at: int) -> str:
-    start = max(text.rfind(c, 0, at) for c in "。；\n") + 1
+    # a bracket of units closing the measure before it ("…〕本方案自…") ends a sentence too
+    start = max(text.rfind(c, 0, at) for c in "。；\n〕】") + 1
     ends = [i for i in (text.find(c, at) for c in "。\n") if i >= 0]
     end = min(ends) + 1 if ends else len(text)
     return text[start:end].strip()
@@ -171,9 +172,14 @@ def find_validity(text: str, *, meta: dict[str, str] | None = None, issued_on: s
 def _as_written(text: str, normalized: str) -> str:
     """The sentence as the source writes it (full-width digits and all), found from its NFKC form."""
     squashed = re.sub(r"\s+", "", normalized)
+    def holds(piece: str) -> bool:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", piece)).find(squashed) >= 0
+
     for sentence in re.split(r"(?<=[。；\n])", text):
-        if re.sub(r"\s+", "", unicodedata.normalize("NFKC", sentence)).find(squashed) >= 0:
-            return sentence.strip()
+        if holds(sentence):
+            # the sentence may follow a bracket of units with no full stop between them
+            cuts = [m.end() for m in re.finditer(r"[〕】]", sentence) if holds(sentence[m.end() :])]
+            return sentence[cuts[-1] if cuts else 0 :].strip()
     return normalized
 
 

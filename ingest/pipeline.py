@@ -9,16 +9,19 @@ import re
 from pathlib import Path
 
 from core.errors import LoadError
-from core.records import Clause, PolicyDocument, content_hash, document_status
+from core.injection import addresses_assistant
+from core.records import Clause, PageRegion, PolicyDocument, content_hash, document_status
 from core.regions import gazetteer
 from core.settings import IngestTuning
 from ingest import coverage, fields, metadata
+from ingest.archive import UnpackLimits
+from ingest.layout import Region
 from ingest.loaders import load_file
 from ingest.structure import Block, parse_text
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
-PARSER_VERSION = "6"
+PARSER_VERSION = "9"
 META_BLOCK = "基本信息"  # path of the clause that shows a web page's metadata block
 
 
@@ -86,9 +89,29 @@ def build_clauses(
                     years=fields.extract_years(part),
                     targets=fields.extract_targets(part),
                     contacts=fields.extract_contacts(part),
+                    addresses_assistant=addresses_assistant(part),
                 )
             )
     return clauses
+
+
+def mark_ocr(clauses: list[Clause], regions: tuple[Region, ...] | list[Region]) -> None:
+    """Clauses whose text was read by OCR are marked, with the box on each page it came from."""
+    if not regions:
+        return
+    lines = [(r, _squash(r.text)) for r in regions]
+    scanned = "".join(t for _, t in lines)
+    for c in clauses:
+        text = _squash(c.text)
+        if not text or text not in scanned:
+            continue  # a page of the document with a text layer
+        boxes: dict[int, list[Region]] = {}
+        for r, t in lines:
+            if t and (t in text or (len(text) >= 4 and text in t)):
+                boxes.setdefault(r.page, []).append(r)
+        c.ocr = True
+        c.regions = [PageRegion(page, min(r.x0 for r in rs), min(r.top for r in rs), max(r.x1 for r in rs),
+                                max(r.bottom for r in rs), rs[0].unit) for page, rs in sorted(boxes.items())]
 
 
 def _status_words(draft: bool, title_lines: list[str], period_words: str | None) -> str | None:
@@ -121,10 +144,12 @@ def parse_document(
     max_clause_chars: int = 600,
     sha256: str | None = None,
     tuning: IngestTuning | None = None,
+    unpack: UnpackLimits | None = None,
 ) -> tuple[PolicyDocument, list[Clause]]:
     """Load, parse and extract. Raises ingest.loaders.LoadError for files a user must fix."""
     tuning = tuning or IngestTuning()
-    loaded = load_file(path, max_bytes=max_bytes)
+    limits = {"max_unpacked_bytes": unpack.total_bytes, "max_member_bytes": unpack.member_bytes} if unpack else {}
+    loaded = load_file(path, max_bytes=max_bytes, tuning=tuning, **limits)
     sha = sha256 or file_sha256(path)
     doc_id = sha[:16]
     parsed = parse_text(loaded.text)
@@ -169,11 +194,16 @@ def parse_document(
         at = 1 if blocks and blocks[0].path == ["标题"] else 0
         blocks.insert(at, Block([META_BLOCK], "\n".join(loaded.metadata_lines)))
     clauses = build_clauses(doc_id, blocks, max_chars=max_clause_chars, today=today, lead_first=parsed.lead_first)
+    mark_ocr(clauses, loaded.regions)
     if not clauses:
         raise LoadError("no policy text found in the file")
     doc.clause_count = len(clauses)
     from_meta = bool(meta.get("valid_from") or meta.get("valid_until"))
     doc.validity_clause_id = _clause_stating(clauses, doc.validity_text, meta_block=from_meta)
+    flagged = [c.label for c in clauses if c.addresses_assistant]
+    if flagged:
+        log.warning("%s: %d clause(s) read as instructions to an assistant and are never used as evidence: %s",
+                    path.name, len(flagged), "; ".join(flagged[:5]))
     cov = coverage.measure(loaded.text, clauses, parsed.consumed)
     doc.coverage = round(cov.ratio, 4)
     if cov.ratio < tuning.min_coverage:

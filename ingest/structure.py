@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from core.records import TABLE_HEADER_PREFIX
 from ingest.normalize import DEBRIS, ends_sentence
+from ingest.runon import split_run_on
 
 _CN_NUM = "一二三四五六七八九十百零〇两"
 ARTICLE_RE = re.compile(rf"^第\s*[{_CN_NUM}0-9０-９]+\s*条(?![件款])")
@@ -32,6 +33,7 @@ HEADING_RES: list[tuple[float, re.Pattern[str]]] = [
 ]
 ARTICLE_LEVEL = 0.3
 PART_LEVEL = 0.5  # "面向企业的政策" above a list that starts again at 一、
+CAPTION_LEVEL = 4.5  # "主要指标" over the table it names: under whatever section holds the table
 BOX_LEVEL = 2.5  # 专栏 boxes sit under （一）-level sections
 BOX_RE = re.compile(r"^专栏\s*[0-9０-９]+")
 _FOOTER_RE = re.compile(r"^\s*(抄\s*送|公开方式)\s*[：:]")
@@ -59,15 +61,6 @@ _FRAGMENT_RE = re.compile(
     r"^[0-9０-９.．,，%％/／~～\-－—]*(?:亿元|万元|元|千瓦时|万千瓦时|千瓦|兆瓦|瓦|万吨|吨|公斤|千克|万平方米|平方米|万立方米|立方米|"
     r"万亩|亩|公里|千米|米|个|户|家|人|次|倍)?[0-9０-９.．%％/／]*$"
 )
-RUN_ON_CHARS = 300  # a line this long with headings inside it is text published without line breaks
-_RUN_ON_BREAK = re.compile(
-    rf"(?<=[。；;！？?!）)])\s*(?=[{_CN_NUM}]+\s*、|[（(]\s*[{_CN_NUM}0-9０-９]+\s*[）)]|第\s*[{_CN_NUM}0-9０-９]+\s*[章节条]"
-    r"|[0-9０-９]{1,2}\s*[．.、](?![0-9０-９]))"
-    rf"|[\u3000]{{2,}}|\s{{3,}}"
-    rf"|(?<=[\u4e00-\u9fa5）)])\s*(?=[{_CN_NUM}]+\s*、[^、]{{2,30}}?[（(]\s*一\s*[）)])"
-)
-
-
 @dataclass
 class Line:
     text: str  # debris removed, right-stripped
@@ -95,44 +88,17 @@ class ParsedText:
 
 
 def _lines(text: str, consumed: list[tuple[str, str]]) -> list[Line]:
-    out = []
+    out: list[Line] = []
     for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         cleaned = DEBRIS.sub("", raw)
         if cleaned != raw:
             consumed.extend(("conversion debris", m.group(0)) for m in DEBRIS.finditer(raw))
         # a table row starts with a tab; a run-on paragraph with a stray tab inside is text all the same
-        pieces = [cleaned] if cleaned.startswith("\t") else _run_on(cleaned)
+        first = not any(ln.text.strip() for ln in out)
+        pieces = [cleaned] if cleaned.startswith("\t") else split_run_on(cleaned, first=first)
         for i, piece in enumerate(pieces):
             out.append(Line(piece.rstrip(" \u3000\r"), boundary=cleaned != raw and i == 0))
     return out
-
-
-def _section_name_split(piece: str) -> list[str]:
-    m = re.match(rf"^([{_CN_NUM}]+\s*、[^。；，,（(]{{2,30}}?)(?=[（(]\s*一\s*[）)])", piece)
-    return [m.group(1), piece[m.end() :]] if m else [piece]
-
-
-def _run_on(line: str) -> list[str]:
-    """Text published without line breaks: break it before the headings inside it and at the
-    paragraph indents it kept; the title is what stands before the first space, when it reads as one."""
-    if len(line) < RUN_ON_CHARS:
-        return [line]
-    parts, start = [], 0
-    for m in _RUN_ON_BREAK.finditer(line):
-        if m.start() > start:
-            parts.append(line[start : m.start()])
-        start = m.end()
-    parts.append(line[start:])
-    # "一、总体要求（一）指导思想。…": the section's name ends where its first item begins
-    parts = [x for p in parts for x in _section_name_split(p)]
-    out: list[str] = []
-    for p in parts:
-        first = re.match(r"^(\S{4,60}?)[ \t]+(?=\S)", p)
-        if not out and first and not re.search(r"[。，；,;：:]", first.group(1)):
-            out.append(first.group(1))  # a title followed by a space
-            p = p[first.end() :]
-        out.append(p)
-    return [p for p in out if p.strip()]
 
 
 def heading_level(s: str) -> float:
@@ -269,7 +235,8 @@ def _take_title(body: list[Line]) -> tuple[list[str], int]:
         if not t:
             i += 1
             continue
-        if heading_level(t) or _is_table_line(t) or len(title) >= 4 or _ATTACH_START_RE.match(t):
+        table = _is_table_line(t) or body[i].text.startswith("\t")  # a row, or a cell of a row a cell a line
+        if heading_level(t) or table or len(title) >= 4 or _ATTACH_START_RE.match(t):
             break
         is_marker = bool(re.fullmatch(r"[（(]\s*(征求意见稿|草案|送审稿|试行)\s*[）)]", t))
         looks_para = len(t) > 50 or (t.endswith("。") and not is_marker) or t.startswith(("为", "根据"))
@@ -336,6 +303,15 @@ def _is_part_heading(paras: list[str], i: int) -> bool:
     return bool(re.match(r"^[一]\s*、", nxt))
 
 
+def _is_caption(paras: list[str], i: int, lone: set[int]) -> bool:
+    """A short line of no sentence right before a table (a sheet's name, "主要指标") names the table."""
+    p = paras[i].strip()
+    words = len(re.findall(r"[\u4e00-\u9fff]", p))
+    if _is_table_line(p) or len(p) > 20 or words < 2 or re.search(r"[。，,；;：:！？!?（(]", p):
+        return False
+    return i + 1 < len(paras) and _is_table_line(paras[i + 1]) and i + 1 not in lone
+
+
 class _BodyParser:
     """Paragraphs → blocks: heading stack, tables, FAQ pairs, labelled blocks, unit lines."""
 
@@ -347,6 +323,7 @@ class _BodyParser:
         self.item_levels: dict[float, bool] = {}  # whether the last heading at each level was an item
         self.heading_text: list[str] = []  # per stack entry: the line of a heading-only entry
         self.blocks_at_push: list[int] = []  # per stack entry: how many blocks there were when it opened
+        self.lone: set[int] | None = None  # lines with a tab that are no table
 
     def path(self) -> list[str]:
         return [label for _, label, _ in self.stack]
@@ -392,7 +369,7 @@ class _BodyParser:
         self.blocks.append(Block(list(path), text, kind or self.kind_for(path), cells or {}))
 
     def parse(self, paras: list[str]) -> list[Block]:
-        lone = _lone_table_lines(paras)
+        lone = self.lone = _lone_table_lines(paras)
         self.table_header: list[str] = []
         self.table_section = ""
         self.rows = 0  # rows read under the current header, and under the current section
@@ -449,6 +426,8 @@ class _BodyParser:
             self.add(self.path() or ["前言"], header, "table_row")  # a table of one row: that row is content
         self.end_section()
         self.table_header, self.rows = [], 0
+        if self.stack and self.stack[-1][0] == CAPTION_LEVEL:
+            self.pop()  # the caption names its table only
 
     def paragraph(self, paras: list[str], i: int) -> int:
         """Read the paragraph at i (and what belongs to it); return the index of the next one."""
@@ -465,6 +444,11 @@ class _BodyParser:
         if not level and _is_part_heading(paras, i):
             self.push(PART_LEVEL, para.strip(), False)
             self.consumed.append(("heading", para))
+            return i + 1
+        if not level and self.lone is not None and _is_caption(paras, i, self.lone):
+            self.drop_inline()
+            self.push(CAPTION_LEVEL, para.strip(), False)
+            self.consumed.append(("table caption", para))
             return i + 1
         if level:
             label, heading_only = _heading_split(para)
@@ -565,6 +549,38 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
     if not title and first < len(lines) and not lines[first].text.startswith("\t"):
         title, lines = lines[first].text.strip(), lines[first + 1 :]
         consumed.append(("attachment title", title))
+    prefix = f"附件 {title}".strip()
+    blocks: list[Block] = []
+    for caption, part in _table_parts(lines):
+        if caption:
+            consumed.append(("table caption", caption))
+        blocks += _attachment_table(part, [prefix, caption] if caption else [prefix], consumed)
+    return blocks
+
+
+_HEADER_CELL_RE = re.compile(r"^(序号|编号)$")
+
+
+def _table_parts(lines: list[Line]) -> list[tuple[str, list[Line]]]:
+    """An attachment may hold several tables, each under a caption line ("表2 主要指标"). A line of
+    text between cells is a cell broken over lines ("县生态" + "环境局") unless a new table's header
+    (序号) follows it."""
+    parts: list[tuple[str, list[Line]]] = [("", [])]
+    seen_cells = False
+    for i, ln in enumerate(lines):
+        t = ln.text
+        if t.strip() and not t.startswith("\t") and seen_cells:
+            nxt = next((x.text for x in lines[i + 1 :] if x.text.startswith("\t")), "")
+            if _HEADER_CELL_RE.match(nxt[1:].strip()):
+                parts.append((t.strip(), []))
+                seen_cells = False
+                continue
+        seen_cells = seen_cells or t.startswith("\t")
+        parts[-1][1].append(ln)
+    return [(c, part) for c, part in parts if c or any(x.text.strip() for x in part)]
+
+
+def _attachment_table(lines: list[Line], prefix: list[str], consumed: list[tuple[str, str]]) -> list[Block]:
     cells: list[str] = []
     for ln in lines:
         t = ln.text
@@ -572,7 +588,6 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
             cells.append(t[1:].strip())
         elif t.strip() and cells:
             cells[-1] += t.strip()  # a cell broken over lines, even across a page: "县生态" + "环境局"
-    prefix = f"附件 {title}".strip()
     # Rows of a 序号 table are found by their numbers, not by empty lines: page breaks put empty
     # lines inside cells. The first row is numbered 1; any other number may be data ("2025", "10").
     numbered = bool(cells) and bool(re.search(r"序号|编号", cells[0]))
@@ -580,12 +595,12 @@ def _attachment_blocks(lines: list[Line], title: str, consumed: list[tuple[str, 
     if ncols == len(cells) or any(ln.text.strip() and not ln.text.startswith("\t") for ln in lines[:1]):
         # plain text, or a table without numbered rows: read it like the body
         blocks = _body_blocks(_paragraphs(_join_cell_rows(lines)), consumed)
-        return [Block([prefix, *b.path], b.text, b.kind, b.cells, b.duty) for b in blocks]
+        return [Block([*prefix, *b.path], b.text, b.kind, b.cells, b.duty) for b in blocks]
     header = cells[:ncols]
     consumed.append(("table header", " ".join(header)))
     kind = "task_row" if _is_task_header(header) else "table_row"
     return [
-        _numbered_row([prefix], header, cells[i : i + ncols], kind, consumed) for i in range(ncols, len(cells), ncols)
+        _numbered_row(prefix, header, cells[i : i + ncols], kind, consumed) for i in range(ncols, len(cells), ncols)
     ]
 
 

@@ -1,4 +1,4 @@
-"""`policybot` command line: ingest, docs, search, ask, eval, serve."""
+"""`policybot` command line: ingest, remove, docs, search, ask, eval, serve."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 from tqdm import tqdm
 
 from core.errors import ConfigError, IndexLocked
+from core.privacy import mask_logs
 from core.records import GENERATED_LABEL, STATUS_LABELS, Answer, PolicyDocument
 from core.retrieval import Filters
 from core.settings import Settings, get_settings
@@ -68,6 +69,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         "embedded": report.embedded,
         "failed": [{"path": p, "reason": r} for p, r in report.failed],
         "ignored": [{"path": p, "reason": r} for p, r in report.ignored],
+        "errors": [{"path": p, "reason": r} for p, r in report.errors],
+        "warnings": report.warnings,
         "seconds": round(report.seconds, 2),
     }
     if args.json:
@@ -79,11 +82,62 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"移除 {len(report.removed)}，未变跳过 {len(report.skipped)}，失败 {len(report.failed)}；"
             f"新计算向量 {report.embedded}；用时 {report.seconds:.1f} 秒"
         )
+        for p, r in report.errors:
+            print(f"  错误：{p}：{r}")
+        for p in report.removed:
+            print(f"  已移除：{p}（源文件已不在所读文件夹中）")
         for p, r in report.failed:
             print(f"  失败：{p}：{r}")
         for p, r in report.ignored:
             print(f"  未读取：{p}：{r}")
+        for w in report.warnings:
+            print(f"  警告：{w}")
+    if report.errors:  # a named folder that is missing or empty: the operator must look
+        return 1
     return 1 if report.failed and not (report.added or report.updated or report.skipped) else 0
+
+
+def match_documents(docs: dict[str, PolicyDocument], ref: str) -> list[PolicyDocument]:
+    """The documents a name refers to: exactly (doc_id, 文号, file name, title), else by part of the title."""
+    exact = [d for d in docs.values() if ref in (d.doc_id, d.doc_number, d.source_file, d.title)]
+    return exact or [d for d in docs.values() if ref in d.title]
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    s = _settings(args)
+    docs = wiring.open_index(s, with_embeddings=False).docs
+    chosen: dict[str, PolicyDocument] = {}
+    problems = []
+    for ref in args.documents:
+        found = match_documents(docs, ref)
+        if not found:
+            problems.append(f"没有找到“{ref}”对应的文件 / no document matches {ref!r}")
+        elif len(found) > 1 and not args.all:
+            names = "；".join(f"{d.title}（{d.source_file}，{d.doc_id}）" for d in found)
+            problems.append(f"“{ref}”对应 {len(found)} 份文件，请用 doc_id 或文件名指明，或加 --all：{names}")
+        else:
+            chosen.update({d.doc_id: d for d in found})
+    if problems:  # nothing is removed unless every name is clear
+        for p in problems:
+            print(f"错误：{p}", file=sys.stderr)
+        return 2
+    try:
+        report = wiring.ingest_paths([], settings=s, remove_doc_ids=list(chosen))
+    except IndexLocked as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 3
+    removed = [{"doc_id": d.doc_id, "title": d.title, "source_file": d.source_file,
+                "source_exists": Path(d.source_path).exists()} for d in chosen.values()]
+    if args.json:
+        _out({"index": str(s.index_dir), "removed": removed, "documents": report.documents,
+              "clauses": report.clauses})
+        return 0
+    for r in removed:
+        # the file itself is left alone: it belongs to whoever put it there
+        note = "；源文件仍在，重新入库其文件夹会再次加入" if r["source_exists"] else ""
+        print(f"已移除：《{r['title']}》（{r['source_file']}，{r['doc_id']}）{note}")
+    print(f"文件 {report.documents} 个，条款 {report.clauses} 条")
+    return 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -143,6 +197,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         extra = c.field_summary()
         if extra:
             print("  " + "；".join(extra))
+        if c.addresses_assistant:
+            print("  ⚠ 疑似指令：此条款的文字像是写给问答程序的，不会用作回答依据")
     return 0
 
 
@@ -211,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(fn=cmd_ingest)
 
+    sp = sub.add_parser("remove", help="take documents out of the index (the files are left alone)")
+    sp.add_argument("documents", nargs="+", metavar="DOC", help="doc_id, 文号, file name or title (or part of it)")
+    sp.add_argument("--all", action="store_true", help="remove every document a name matches")
+    sp.add_argument("--json", action="store_true")
+    common(sp)
+    sp.set_defaults(fn=cmd_remove)
+
     sp = sub.add_parser("docs", help="the document catalog")
     sp.add_argument("--json", action="store_true")
     common(sp)
@@ -261,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    mask_logs()  # every log line, whoever writes it, with personal numbers masked
     args = build_parser().parse_args(argv)
     try:
         return int(args.fn(args) or 0)

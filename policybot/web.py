@@ -14,9 +14,10 @@ from webapp.state import AppState
 
 def app_state(services: Services, runtime_dir: Path) -> AppState:
     """The web app's state around built services; warms the bot up so the first visitor does not wait."""
-    server.gradio_temp_dir(runtime_dir)
+    inbox = server.gradio_temp_dir(runtime_dir)
     s = services
-    return AppState(s.settings, runtime_dir=runtime_dir, index=s.index, bot=s.bot, indexer=s.indexer, llm=s.llm)
+    return AppState(s.settings, runtime_dir=runtime_dir, index=s.index, bot=s.bot, indexer=s.indexer,
+                    upload_inbox=inbox, llm=s.llm)
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:

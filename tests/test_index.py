@@ -287,3 +287,20 @@ def test_in_process_ingest_refused_while_locked(tmp_path: Path, settings_factory
     # released on exit: the lock can be taken again
     with writer_lock(index_dir):
         pass
+
+
+def test_a_collection_s_own_quoted_names_stay_whole_words() -> None:
+    """A name a fictional county coins in quotation marks is one search word, as its unit names are,
+    though no word list of the product knows it."""
+    from vectorstore.lexical import Tokenizer
+    from vectorstore.representation import user_words
+
+    doc = PolicyDocument("d1", "青禾县数字乡村行动方案", None, None, None, None, None, None, None, None,
+                         "effective", "qinghe.txt", "0" * 64)
+    clause = Clause(clause_id="c1", doc_id="d1", seq=0, path=["一、重点任务"],
+                    text="实施“禾苗通”工程，打造「云上青禾」平台。（牵头单位：县农业农村局）",
+                    lead_units=["县农业农村局"])
+    words = user_words({"d1": doc}, [clause])
+    assert {"禾苗通", "云上青禾", "县农业农村局"} <= words
+    tok = Tokenizer(words)
+    assert "禾苗通" in tok("禾苗通工程谁牵头") and "禾苗通" not in Tokenizer()("禾苗通工程谁牵头")

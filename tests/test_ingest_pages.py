@@ -702,7 +702,7 @@ def test_folder_ingest_skips_readme_and_sources_with_a_note(tmp_path: Path) -> N
         "SOURCES.md": "describes the folder, not a policy document (--include to read it)",
         "index.html": "describes the folder, not a policy document (--include to read it)",
         "readme.txt": "describes the folder, not a policy document (--include to read it)",
-        "photo.png": "not a policy file type (.png)",
+        "photo.png": "an image (.png): read by OCR when named directly or with --include",
     }
     assert [p.name for p in discover([folder], include=["README*"]).files] == ["README.md", "notes.md", "plan.txt"]
     assert [p.name for p in discover([folder / "SOURCES.md"]).files] == ["SOURCES.md"]  # named directly: read

@@ -141,7 +141,7 @@ def test_missing_and_unsupported(tmp_path: Path) -> None:
     with pytest.raises(LoadError, match="not found"):
         load_file(tmp_path / "nope.txt")
     with pytest.raises(LoadError, match="unsupported") as info:
-        load_file(write(tmp_path, "sheet.xlsx", b"data"))
+        load_file(write(tmp_path, "slides.pptx", b"data"))
     assert ".docx" in str(info.value)
     assert ".pdf" in str(info.value)
 

@@ -20,12 +20,14 @@ log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
 
-# Policy terms jieba's general dictionary cuts apart; unit names come from the corpus itself.
+# Words of national policy language (programme names of the State Council and ministries, and the
+# product's own field names) that jieba's general dictionary cuts apart. Names a collection coins
+# itself (its quoted slogans, abbreviations, unit and region names) are learned at ingest instead
+# (vectorstore.representation.user_words).
 POLICY_TERMS = (
-    "专精特新", "小巨人", "规上", "规上企业", "规模以上", "软信", "软信产业", "满天星", "四网一数", "牵头单位",
-    "责任单位", "配合单位", "完成时限", "星创天地", "众创空间", "孵化器", "揭榜挂帅", "首版次", "两化融合",
-    "入统", "网播", "网文", "网游", "网剧", "数商", "智算中心", "5G基站", "千兆光网", "十四五", "征求意见稿",
-    "科技特派员", "技术合同", "成交合同额", "无废奉节", "瞪羚", "上星", "独角兽", "算力", "智能体",
+    "专精特新", "小巨人", "规上企业", "规模以上", "牵头单位", "责任单位", "配合单位", "完成时限", "众创空间",
+    "孵化器", "揭榜挂帅", "首版次", "两化融合", "征求意见稿", "科技特派员", "技术合同", "瞪羚", "独角兽",
+    "算力", "智算中心", "智能体",
 )
 _STOP = set(
     "的 了 和 与 及 等 在 对 为 是 将 以 把 被 个 之 其 或 并 也 要 有 中 上 下 年 月 日 吗 呢 啊 吧 么"

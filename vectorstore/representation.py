@@ -5,6 +5,8 @@ Readers and writers must agree on these, so they live here, beside the stores, a
 
 from __future__ import annotations
 
+import re
+
 from core.records import Clause, PolicyDocument
 from core.regions import gazetteer
 
@@ -29,12 +31,18 @@ def chroma_metadata(c: Clause, doc: PolicyDocument) -> dict[str, str | int]:
     }
 
 
+# A name a document puts in quotation marks (its programmes, slogans, coined terms) is one word to its
+# readers however jieba would cut it; longer quotes are phrases, not names.
+_QUOTED = re.compile(r"[“「]([0-9A-Za-z\u4e00-\u9fff+]{2,10})[”」]")
+
+
 def user_words(docs: dict[str, PolicyDocument], clauses: list[Clause]) -> set[str]:
     """Words jieba must keep whole: unit names, nicknames and regions of this collection."""
     words: set[str] = set()
     for c in clauses:
         words.update(c.lead_units)
         words.update(c.responsible_units)
+        words.update(_QUOTED.findall(c.text))
     for d in docs.values():
         words.update(d.aliases)
         region = gazetteer().get(d.region)

@@ -6,14 +6,17 @@ import asyncio
 import logging
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from core.retrieval import Filters
-from webapp.state import AppState, QuestionError
+from webapp.state import AppState, QuestionError, readable
 
 log = logging.getLogger(__name__)
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class AskBody(BaseModel):
@@ -56,10 +59,10 @@ def build_router(state: AppState) -> APIRouter:
     async def ask(body: AskBody) -> dict[str, Any]:
         try:
             q = state.check_question(body.question)
+            async with admission:
+                ans = await run_in_threadpool(state.ask, q, body.history)
         except QuestionError as e:
             raise HTTPException(e.status_code, str(e)) from None
-        async with admission:
-            ans = await run_in_threadpool(state.ask, q, body.history)
         return ans.to_json()
 
     @router.get("/api/search")
@@ -74,6 +77,8 @@ def build_router(state: AppState) -> APIRouter:
     ) -> list[dict[str, Any]]:
         if not q.strip():
             raise HTTPException(422, "请给出检索词 q。")
+        if not all(readable(x) for x in (q, region, doc, kind, lead_unit)):
+            raise HTTPException(400, "检索词中含有无法识别的字符。")
         if len(q) > state.settings.max_question_chars:
             raise HTTPException(413, f"检索词过长，请精简到 {state.settings.max_question_chars} 字以内。")
         filters = Filters(
@@ -103,5 +108,16 @@ def build_router(state: AppState) -> APIRouter:
         # the model and its server as last probed (re-probed when it was down): extractive answers go on either way
         llm = await run_in_threadpool(state.llm.status) if state.llm is not None else None
         return {"status": "ok", "documents": n_docs, "clauses": n_clauses, "llm": llm}
+
+    # Added last: a path above asked with another method is 405 with Allow, not the chat page's 404
+    # (the gradio app mounted at "/" would otherwise take every request no route matched in full).
+    @router.api_route("/api/{rest:path}", methods=ALL_METHODS, include_in_schema=False)
+    @router.api_route("/healthz", methods=ALL_METHODS, include_in_schema=False)
+    async def wrong_method(request: Request, rest: str = "") -> JSONResponse:
+        allowed = sorted({m for r in router.routes if isinstance(r, APIRoute) and r.endpoint is not wrong_method
+                          and r.path_regex.match(request.url.path) for m in (r.methods or ())})
+        if not allowed:
+            return JSONResponse({"detail": "Not Found"}, status_code=404)
+        return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed)})
 
     return router

@@ -14,9 +14,14 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-from webapp.privacy import mask
+from core.privacy import mask as _mask
 
 Rating = Literal["up", "down"]
+
+
+def mask(text: str) -> str:
+    """Masked, and storable: a lone surrogate (no one types it) becomes U+FFFD instead of failing the write."""
+    return _mask(text).encode("utf-8", "replace").decode("utf-8")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (

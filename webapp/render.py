@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from html import escape
 
+from core.injection import injection_reason
 from core.records import GENERATED_LABEL, KIND_LABELS, Answer, Clause, PolicyDocument
 from core.text import norm
 from webapp.sources import Source
@@ -218,9 +219,23 @@ def _meta_rows(doc: PolicyDocument) -> str:
     return rows + f"<tr><th>状态</th><td>{badge_html(doc.status)}</td></tr>"
 
 
+INSTRUCTION_MARK = "⚠ 疑似指令"
+
+
+def instruction_warning_html(clause: Clause) -> str:
+    """Staff see why a clause is never used in answers: its text speaks to an assistant."""
+    if not clause.addresses_assistant:
+        return ""
+    why = injection_reason(clause.text) or "文字像是写给问答程序的指令"
+    return (f'<div class="pb-notice pb-instruction" role="alert">{INSTRUCTION_MARK}：此条款{escape(why)}，'
+            "不会用作回答依据，也不会交给模型。请核对原文件是否被改动。</div>")
+
+
 def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) -> str:
     """The staff view of one clause: the full text, its extracted fields and the document's data."""
     fields = [("条款位置", clause.label), ("类型", KIND_LABELS.get(clause.kind, clause.kind))]
+    if clause.ocr:  # text read from a scan: where on the page it stands, to check against the original
+        fields.append(("来源", clause.source_note() or ""))
     if clause.lead_units:
         fields.append(("牵头单位", "、".join(clause.lead_units)))
     if clause.responsible_units:
@@ -232,6 +247,7 @@ def clause_detail_html(clause: Clause, doc: PolicyDocument, *, overdue: bool) ->
     rows = "".join(f"<tr><th>{k}</th><td>{escape(v)}</td></tr>" for k, v in fields)
     return (
         f'<div class="pb-detail"><div class="pb-src-title">《{escape(doc.title)}》</div>'
+        f"{instruction_warning_html(clause)}"
         f'<div class="pb-ctx-text">{text_html(clause.text)}</div>'
         f'<table class="pb-meta">{rows}{_meta_rows(doc)}</table></div>'
     )

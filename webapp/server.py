@@ -16,6 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core.privacy import mask_logs
 from core.settings import Settings
 from webapp.api import build_router
 from webapp.chat_ui import build_chat_blocks
@@ -54,10 +55,27 @@ def blocked_paths(settings: Settings) -> list[str]:
     return sorted({str(p) for p in paths})
 
 
-def gradio_temp_dir(runtime_dir: Path) -> None:
-    """gradio serves everything under its upload dir; keep it private to this app, not /tmp/gradio."""
+def gradio_temp_dir(runtime_dir: Path) -> Path:
+    """gradio serves everything under its upload dir; keep it private to this app, not /tmp/gradio.
+    Returns the folder uploads arrive in: the only place the staff upload handler takes files from."""
     if not os.environ.get("GRADIO_TEMP_DIR"):
         os.environ["GRADIO_TEMP_DIR"] = str(runtime_dir / "gradio")
+    return Path(os.environ["GRADIO_TEMP_DIR"]).resolve()
+
+
+def enforce_upload_folder(blocks: gr.Blocks) -> None:
+    """Let gradio check the file paths an event names, as it does under launch().
+
+    Mounted with mount_gradio_app, Blocks never count as launched, and gradio then skips its check
+    that a file input names a file its upload route wrote: a request naming any server path would
+    have it copied into the cache and handed to the handler. With the flag set, such a request fails
+    before anything is copied (the handler checks the folder again).
+    """
+    blocks.has_launched = True
+
+
+STAFF_DISABLED = ("<p>工作人员页面未启用：请设置 POLICYBOT_STAFF_USERS（user:password,…）后重启服务；"
+                  "仅本机使用时也可设置 POLICYBOT_STAFF_OPEN_ON_LOOPBACK=true 并只监听 127.0.0.1。</p>")
 
 
 def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
@@ -67,7 +85,7 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
 
     app = FastAPI(title="policybot", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.policybot = state
-    harden(app)
+    harden(app, upload_bytes=int(settings.max_upload_mb * 1024 * 1024), login=settings.login)
     app.add_middleware(ChinesePageMiddleware)
     app.include_router(build_router(state))
 
@@ -85,24 +103,35 @@ def build_app(state: AppState, *, host: str | None = None) -> FastAPI:
         "server_port": settings.port,
     }
     users = parse_staff_users(settings.staff_users)
+    staff = None
     if users:
-        gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff", auth=users,
+        staff = build_staff_blocks(state)
+        gr.mount_gradio_app(app, staff, path="/staff", auth=users,
                             auth_message="政策问答 · 工作人员登录", max_file_size=f"{settings.max_upload_mb:g}mb",
                             **common)
-    elif host in LOOPBACK:
-        log.warning("POLICYBOT_STAFF_USERS is not set: staff pages at /staff are open to anyone on this machine")
-        gr.mount_gradio_app(app, build_staff_blocks(state), path="/staff",
-                            max_file_size=f"{settings.max_upload_mb:g}mb", **common)
+    elif settings.staff_open_on_loopback and host in LOOPBACK:
+        log.warning("POLICYBOT_STAFF_OPEN_ON_LOOPBACK: staff pages at /staff are open to anyone on this machine")
+        staff = build_staff_blocks(state)
+        gr.mount_gradio_app(app, staff, path="/staff", max_file_size=f"{settings.max_upload_mb:g}mb", **common)
     else:
-        log.warning("POLICYBOT_STAFF_USERS is not set and host is %s: staff pages are disabled", host)
+        if settings.staff_open_on_loopback:
+            log.warning("POLICYBOT_STAFF_OPEN_ON_LOOPBACK is ignored on host %s: staff pages are disabled", host)
+        else:
+            log.warning("POLICYBOT_STAFF_USERS is not set: staff pages are disabled")
 
-        @app.get("/staff", response_class=HTMLResponse, status_code=403)
-        @app.get("/staff/{rest:path}", response_class=HTMLResponse, status_code=403)
+        @app.api_route("/staff", methods=["GET", "POST", "HEAD"], response_class=HTMLResponse, status_code=403)
+        @app.api_route("/staff/{rest:path}", methods=["GET", "POST", "HEAD"], response_class=HTMLResponse,
+                       status_code=403)
         async def staff_disabled(rest: str = "") -> str:
-            return ("<p>工作人员页面未启用：请设置 POLICYBOT_STAFF_USERS（user:password,…）后重启服务。</p>")
+            return STAFF_DISABLED
 
-    # "/" last: a mount at the root catches every path the routes above did not take
-    gr.mount_gradio_app(app, build_chat_blocks(state), path="/", max_file_size=PUBLIC_UPLOAD_CAP, **common)
+    # "/" last: a mount at the root catches every path the routes above did not take. It serves no
+    # files: nothing in the public page links to one.
+    chat = build_chat_blocks(state)
+    gr.mount_gradio_app(app, chat, path="/", max_file_size=PUBLIC_UPLOAD_CAP, **{**common, "allowed_paths": []})
+    for blocks in (staff, chat):
+        if blocks is not None:
+            enforce_upload_folder(blocks)
     return app
 
 
@@ -119,4 +148,7 @@ def serve(app: FastAPI, *, host: str, port: int) -> None:
     if host not in LOOPBACK:
         log.warning("listening on %s: the app is reachable from other machines", host)
     log.info("serving on http://%s:%d (staff pages at /staff)", host, port)
-    uvicorn.Server(server_config(app, host=host, port=port)).run()
+    config = server_config(app, host=host, port=port)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # configured by uvicorn: mask them too
+        mask_logs(logging.getLogger(name))
+    uvicorn.Server(config).run()

@@ -72,6 +72,11 @@ def _deadline(c: Clause) -> str:
     return c.deadline.text if c.deadline else ""
 
 
+def _flagged(c: Clause) -> str:
+    """Staff see at a glance which clauses never serve as evidence: their text speaks to an assistant."""
+    return f"{render.INSTRUCTION_MARK} · " if c.addresses_assistant else ""
+
+
 def _amounts(c: Clause) -> str:
     return "；".join(a.text for a in c.amounts)
 
@@ -157,7 +162,8 @@ class StaffHandlers:
             hits = self.state.search("", filters=filters, k=SEARCH_ROWS)
             total = len(hits)
         rows = [
-            [str(i), h.clause.label, _units(h.clause.lead_units), _units(h.clause.responsible_units),
+            [str(i), _flagged(h.clause) + h.clause.label, _units(h.clause.lead_units),
+             _units(h.clause.responsible_units),
              _deadline(h.clause), _amounts(h.clause), h.document.title if h.document else "",
              render.marked_html(h.clause.text, render.term_spans(h.clause.text, terms))]
             for i, h in enumerate(hits, start=1)

@@ -23,16 +23,16 @@ from typing import Any
 from bot.chat import PolicyBot
 from bot.llm import LLMAnswerer
 from core.errors import IndexLocked
+from core.privacy import for_log
 from core.records import Answer, Clause, PolicyDocument, ScoredClause
 from core.retrieval import Filters, LiveRetriever
 from core.settings import Settings
 from indexing.service import Indexer
 from webapp.feedback import FeedbackStore
-from webapp.privacy import for_log
 
 log = logging.getLogger(__name__)
 
-UPLOAD_SUFFIXES = (".txt", ".docx", ".pdf", ".html", ".md")
+UPLOAD_SUFFIXES = (".txt", ".docx", ".doc", ".wps", ".pdf", ".ofd", ".xlsx", ".xls", ".html", ".md", ".png", ".jpg")
 EXPORT_MAX_AGE_S = 3600  # exported CSVs are for immediate download; older ones are deleted
 LIST_LIMIT = 300  # rows shown when staff filter without a search word
 
@@ -100,6 +100,16 @@ class UploadResult:
     ok: bool = True
 
 
+def readable(text: str) -> bool:
+    """False for text that is not valid Unicode (a lone surrogate): it cannot be logged, stored or
+    shown, and no one types it — it comes from a broken client or a probe."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def safe_filename(name: str) -> str:
     """A file name that cannot climb out of the uploads dir or hide as a dotfile."""
     base = re.split(r"[\\/]", name)[-1]
@@ -111,8 +121,10 @@ class AppState:
     """Loaded once at startup (models warmed), shared by every request."""
 
     def __init__(self, settings: Settings, *, runtime_dir: Path, index: LiveRetriever, bot: PolicyBot,
-                 indexer: Indexer, llm: LLMAnswerer | None = None) -> None:
+                 indexer: Indexer, upload_inbox: Path, llm: LLMAnswerer | None = None) -> None:
         self.settings = settings
+        # the folder the upload route writes into: the only place an upload is taken from
+        self.upload_inbox = upload_inbox.resolve()
         self.llm = llm  # the generative model the bot uses, if any: reported by /healthz, announced on the page
         self.index_dir = Path(settings.index_dir).resolve()
         self.index_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +168,8 @@ class AppState:
         q = (question or "").strip()
         if not q:
             raise QuestionError("请输入问题。", status_code=422)
+        if not readable(q):
+            raise QuestionError("问题中含有无法识别的字符，请重新输入。", status_code=400)
         limit = self.settings.max_question_chars
         if len(q) > limit:
             raise QuestionError(
@@ -167,6 +181,8 @@ class AppState:
             stream: Callable[[str], None] | None = None) -> Answer:
         q = self.check_question(question)
         hist = [h.strip()[: self.settings.max_question_chars] for h in (history or []) if h and h.strip()][-10:]
+        if not all(readable(h) for h in hist):
+            raise QuestionError("对话记录中含有无法识别的字符，请开始新对话。", status_code=400)
         t = time.perf_counter()
         with self.reading():
             ans = self.bot.ask(q, history=hist, stream=stream)
@@ -299,6 +315,11 @@ class AppState:
     def add_upload(self, src: Path, original_name: str,
                    progress: Callable[[str, int, int], None] | None = None) -> UploadResult:
         """Copy an uploaded file under <index>/uploads, ingest it, reload the index."""
+        real = src.resolve()
+        if self.upload_inbox not in real.parents or not real.is_file():
+            # the upload route writes only there: any other path is a request naming a server file
+            log.warning("upload refused: %s is not a file the upload route received", for_log(str(src)))
+            raise UploadError("只能入库通过本页面上传的文件。")
         name = safe_filename(original_name)
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
