@@ -34,7 +34,8 @@ LONG_ANSWER = "5G基站要建多少个？"  # an answer of several regions: it s
 OFF_TOPIC = "月球基地的建设补贴怎么申请？"
 TIMEOUT_MS = 60_000
 # Latin words allowed on a Chinese page: file formats, units and abbreviations staff read as such
-ALLOWED_LATIN = {"CSV", "AI", "MB", "txt", "docx", "pdf", "html", "md", "API", "5G", "IPv6"}
+ALLOWED_LATIN = {"CSV", "AI", "MB", "txt", "docx", "doc", "wps", "pdf", "ofd", "xlsx", "xls", "html", "md", "png",
+                 "jpg", "API", "5G", "IPv6"}
 
 
 # ---- fixtures ----------------------------------------------------------------------------------
