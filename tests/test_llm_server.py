@@ -5,6 +5,9 @@
     POLICYBOT_TEST_LLM_CONTEXT=4096                     its context, when the server does not report one
     POLICYBOT_TEST_LLM_REPORT=llm-run.json              where to write what was measured
 
+The help-desk limits are the settings' (POLICYBOT_LLM_FIRST_TOKEN_S, POLICYBOT_LLM_TIMEOUT_S from the
+environment, as for the app), so a slow server can also be measured with longer ones.
+
 The checks hold whatever the model writes: an answer is either the model's, every sentence of it passing
 verification against the clauses it cites, under the AI生成 label; or the extractive one, with the reason.
 Either way the model's part stays within the help-desk limits. How many answers were the model's is a
@@ -46,7 +49,8 @@ def llm_settings(settings_factory, sample_index_dir):
     info = probe_server(URL, "not-needed", timeout=5)
     assert info.reachable, f"POLICYBOT_TEST_LLM_URL={URL} does not answer: {info.error}"
     model = os.environ.get("POLICYBOT_TEST_LLM_MODEL") or (info.models[0] if info.models else "default")
-    kw: dict[str, Any] = {"llm_base_url": URL, "llm_model": model}
+    # every question goes to the server (no skipping after a failure): each answer is measured
+    kw: dict[str, Any] = {"llm_base_url": URL, "llm_model": model, "llm_cooldown_s": 0}
     if os.environ.get("POLICYBOT_TEST_LLM_CONTEXT"):
         kw["llm_context_window"] = int(os.environ["POLICYBOT_TEST_LLM_CONTEXT"])
     return settings_factory(sample_index_dir, **kw)
@@ -74,7 +78,8 @@ def test_the_start_up_probe_names_the_model_and_the_context(llm_settings):
 
 
 def test_the_server_stops_a_reply_at_max_tokens(llm_settings):
-    settings = llm_settings.model_copy(update={"llm_max_tokens": 16})
+    # a long first-token wait: a one-slot server may still be finishing a reply an earlier test gave up on
+    settings = llm_settings.model_copy(update={"llm_max_tokens": 16, "llm_first_token_s": 120.0})
     llm = LLMAnswerer.from_settings(settings)
     reply = llm.model.invoke("请用五百字介绍一下企业申请政府补贴的一般流程。")
     usage = reply.response_metadata.get("token_usage") or {}
@@ -108,7 +113,9 @@ def test_each_answer_is_verified_or_falls_back_with_its_reason_within_the_limits
             continue
         assert ans.timings["llm_ms"] <= limit_ms, row
         first = ans.timings.get("llm_first_token_ms")
-        assert first is None or first <= llm_settings.llm_first_token_s * 1000 + SLACK_MS, row
+        # counted from the question: a try without a first token in time is given up, one more is allowed
+        tries = 1 + llm_settings.llm_retries
+        assert first is None or first <= tries * llm_settings.llm_first_token_s * 1000 + SLACK_MS, row
         if ans.mode == "llm":
             assert ans.label == "AI生成" and ans.fallback_reason is None
             body, _, refs = ans.answer.partition("\n\n")
