@@ -226,7 +226,8 @@ class PolicyBot:
         sections: list[Section] = []
         for part in u.parts:
             cands = [e for e in evidence.candidates(u, part, hits, vocab, tune) if evidence.supports(e, u, part, tune)]
-            if sections and not part.terms and sections[-1].evidence is None:
+            names_own_topic = any(wordclass.weight(t, used_by_collection=True) >= 1.0 for t in part.terms)
+            if sections and not names_own_topic and sections[-1].evidence is None:
                 cands = []  # "…有租金补贴吗？每年多少？": no basis for the first, none for what hangs on it
             if not cands:
                 sections.append(Section(part, None))

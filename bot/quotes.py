@@ -163,7 +163,12 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str) -> float:
         bonus += 0.1
     elif part.intent == "amount" and amount_phrases(quote):
         bonus += 0.1
+    elif part.intent == "deadline" and (c.deadline or _CALENDAR_DATE.search(quote)):
+        bonus += 0.3  # a day on the calendar, before clauses that merely mention a year or a month
     return bonus
+
+
+_CALENDAR_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}\s*年\s*\d{1,2}\s*月")
 
 
 def amount_phrases(text: str) -> list[str]:

@@ -345,7 +345,19 @@ def _figure_spans(text: str) -> list[tuple[int, int]]:
 def _weights(index: Retriever, terms: list[str]) -> dict[str, float]:
     """Rarity in the collection, times what the word's class says about the topic (bot/wordclass.py)."""
     idf = index.term_weights(terms)
-    return {t: idf[t] * wordclass.weight(t, used_by_collection=index.doc_freq(t) > 0) for t in terms}
+    used = {t: index.doc_freq(t) > 0 for t in terms}
+    # A word no document uses has the highest rarity of all; when no dictionary knows it either (a typo,
+    # two characters glued together) that rarity says nothing about the topic, so it weighs no more than
+    # the question's typical word the collection does use. A known verb ("报名") keeps its rarity: what
+    # it asks about may be just what the documents lack.
+    seen = sorted(idf[t] for t in terms if used[t])
+    typical = seen[len(seen) // 2] if seen else 1.0
+    out = {}
+    for t in terms:
+        cls = wordclass.weight(t, used_by_collection=used[t])
+        unknown = not used[t] and not t.isascii() and not wordclass.known(t)
+        out[t] = (min(idf[t], typical) if unknown else idf[t]) * cls
+    return out
 
 
 def _mask(text: str, spans: list[tuple[int, int]]) -> str:
