@@ -299,7 +299,8 @@ class LLMAnswerer:
                     if norm(REFUSAL).rstrip("。") in norm(sentence):
                         raise _Rejected("the model declined although a clause supports an answer")
                     problems = verify.sentence_problems(sentence, sources,
-                                                        min_support=self.settings.verify.min_support)
+                                                        min_support=self.settings.verify.min_support,
+                                                        min_grams=self.settings.verify.min_pieces)
                     if problems:
                         raise _Rejected("; ".join(problems))
                     for n in verify.cited_numbers(sentence):

@@ -205,7 +205,8 @@ def _role_problems(claim: str, units: list[str], sources: list[Source]) -> list[
     return out
 
 
-def sentence_problems(sentence: str, sources: list[Source], *, min_support: float = 0.0) -> list[str]:
+def sentence_problems(sentence: str, sources: list[Source], *, min_support: float = 0.0,
+                      min_grams: int = 4) -> list[str]:
     """Problems of one sentence of a generated answer against the numbered sources it may cite (1-based)."""
     text = plain_reply(sentence)
     text = _LIST_NUMBER.sub("", text)
@@ -225,7 +226,7 @@ def sentence_problems(sentence: str, sources: list[Source], *, min_support: floa
             continue
         problems += [f"{p} [{','.join(map(str, cited))}]" for p in
                      claim_problems(claim, [sources[n - 1] for n in cited], known_units=known,
-                                    min_support=min_support)]
+                                    min_support=min_support, min_grams=min_grams)]
     return problems
 
 
@@ -239,7 +240,7 @@ def is_source_line(line: str) -> bool:
     return bool(_FOOTNOTE.fullmatch(plain_reply(line).strip()))
 
 
-def reply_problems(reply: str, sources: list[Source], *, min_support: float = 0.0) -> list[str]:
+def reply_problems(reply: str, sources: list[Source], *, min_support: float = 0.0, min_grams: int = 4) -> list[str]:
     """Every problem of a whole generated answer (source-list lines the model wrote itself are ignored)."""
     body = _FOOTNOTE.sub("", plain_reply(reply))
     if not body.strip():
@@ -247,4 +248,4 @@ def reply_problems(reply: str, sources: list[Source], *, min_support: float = 0.
     if not cited_numbers(body):
         return ["no [n] citation"]
     sentences, _ = split_sentences(body)
-    return [p for s in sentences for p in sentence_problems(s, sources, min_support=min_support)]
+    return [p for s in sentences for p in sentence_problems(s, sources, min_support=min_support, min_grams=min_grams)]
