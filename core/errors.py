@@ -9,3 +9,7 @@ class LoadError(Exception):
 
 class IndexLocked(RuntimeError):
     """Another ingest holds the index's writer lock."""
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; str(e) names the setting and how to fix it."""

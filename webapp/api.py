@@ -105,7 +105,9 @@ def build_router(state: AppState) -> APIRouter:
                 return len(idx.docs), len(idx.clauses)
 
         n_docs, n_clauses = await run_in_threadpool(counts)
-        return {"status": "ok", "documents": n_docs, "clauses": n_clauses}
+        # the model and its server as last probed (re-probed when it was down): extractive answers go on either way
+        llm = await run_in_threadpool(state.llm.status) if state.llm is not None else None
+        return {"status": "ok", "documents": n_docs, "clauses": n_clauses, "llm": llm}
 
     # Added last: a path above asked with another method is 405 with Allow, not the chat page's 404
     # (the gradio app mounted at "/" would otherwise take every request no route matched in full).
