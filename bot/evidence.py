@@ -7,6 +7,7 @@ the part asks for (an amount, a unit, a date…). Nothing else is refused: the r
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -57,6 +58,7 @@ class Evidence:
     dense: float | None = None  # the dense side's cosine to the question, when it ranked the clause
 
 
+@functools.lru_cache(maxsize=65536)  # clause texts repeat across questions; the check normalises each one
 def looks_like_injection(text: str) -> bool:
     """Text addressed to a model rather than to readers: never answered from, never shown to a model."""
     return addresses_assistant(text)

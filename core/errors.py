@@ -17,3 +17,7 @@ class BackendUnavailable(RuntimeError):
     str(e) is one line naming the server (host and port or URL) and the reason, fit for a log line or an
     operator's terminal; the index answers from BM25 alone until the server is back.
     """
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; str(e) names the setting and how to fix it."""

@@ -27,6 +27,8 @@ KIND_LABELS: dict[str, str] = {
 }
 
 PATH_SEP = " › "
+# Shown with every answer a generative model wrote (page, CLI, API): people must know what they read.
+GENERATED_LABEL = "AI生成"
 # Said after the path of a clause whose text was read by OCR from a scan, so that every citation of it
 # (answers, source panels, staff lists) tells the reader the wording may carry recognition errors.
 OCR_NOTE = "（扫描件OCR识别）"
@@ -251,6 +253,14 @@ class Answer:
     mode: Mode = "extractive"
     timings: dict[str, float] = field(default_factory=dict)
     clause_ids: list[str] = field(default_factory=list)  # retrieved, in rank order (for evaluation)
+    # Why a configured generative model's answer was not used (server failed, reply failed verification…);
+    # None when the model's answer stands or no model was asked.
+    fallback_reason: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """The generated-content label, for answers a generative model wrote."""
+        return GENERATED_LABEL if self.mode == "llm" else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -261,6 +271,8 @@ class Answer:
             "warnings": list(self.warnings),
             "intent": self.intent,
             "mode": self.mode,
+            "label": self.label,
+            "fallback_reason": self.fallback_reason,
         }
 
 

@@ -120,6 +120,15 @@ class EmbeddingServerTuning(BaseModel):
     timeout_s: float = 30.0
 
 
+class VerifyTuning(BaseModel):
+    # Share of a generated claim's two-character pieces its cited clause must state, on top of the token
+    # checks (figures, dates, 文号, units, negations). Chosen on the reply table of tests/test_verify.py:
+    # faithful paraphrases scored 0.38–0.9, claims a clause never made ("仅限国有企业申请") 0.0–0.15.
+    min_support: float = 0.3
+    # Claims shorter than this many pieces ("根据[1]，") are not held to the share.
+    min_pieces: int = 4
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="POLICYBOT_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -156,8 +165,26 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "qwen2.5-7b-instruct"
     llm_api_key: str = "not-needed"
-    llm_timeout_s: float = 60.0
-    llm_context_tokens: int = 3000
+    # A help desk waits at most this long for a whole generated answer (one retry included), then shows
+    # the extractive one: people at a service window give up on a reply after about half a minute.
+    llm_timeout_s: float = 30.0
+    # ... and this long for the first token of a try; a server that is up starts streaming in a few
+    # seconds on the prompt sizes below (the integration run measured it, README "Generative answers").
+    llm_first_token_s: float = 10.0
+    llm_retries: int = 1  # one retry, only before anything was shown
+    # Tokens of clauses sent to the model. Six clauses of a few hundred characters fit; more context
+    # made small models wander, and it must fit the server's context with the prompt and the reply.
+    llm_context_tokens: int = 1800
+    # Longest reply: a help-desk answer is two to six sentences (≤ 400 characters); unbounded, a small
+    # model ran 900–1,235 tokens (42–56 s) per reply.
+    llm_max_tokens: int = 512
+    # The server's context window (prompt + reply) when it does not report one (llama.cpp's default is
+    # 2048); the start-up probe's figure wins when the server reports it.
+    llm_context_window: int | None = None
+    # After a failed call the model is skipped for this long: a server that is down costs one wait,
+    # not one per question.
+    llm_cooldown_s: float = 60.0
+    llm_probe_timeout_s: float = 3.0  # the start-up probe of the server (GET /models)
 
     # web app
     host: str = "127.0.0.1"
@@ -175,6 +202,7 @@ class Settings(BaseSettings):
     answer: AnswerTuning = AnswerTuning()
     ingest: IngestTuning = IngestTuning()
     login: LoginTuning = LoginTuning()
+    verify: VerifyTuning = VerifyTuning()
     deploy: DeploymentTuning = DeploymentTuning()
     embedding_server: EmbeddingServerTuning = EmbeddingServerTuning()
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.errors import BackendUnavailable, IndexLocked
+from core.errors import BackendUnavailable, ConfigError, IndexLocked
 from core.privacy import mask_logs
-from core.records import STATUS_LABELS, PolicyDocument
+from core.records import GENERATED_LABEL, STATUS_LABELS, Answer, PolicyDocument
 from core.retrieval import Filters
 from core.settings import Settings, get_settings
 from policybot import wiring
@@ -219,8 +219,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _out(ans.to_json())
     else:
-        print(bot.render_text(ans))
+        print(_answer_text(ans, bot.render_text(ans)))
     return 0
+
+
+def _answer_text(ans: Answer, text: str) -> str:
+    """The answer as the terminal shows it: a model's answer under its generated-content label, and why a
+    configured model's answer was not used."""
+    if ans.label:
+        return f"【{GENERATED_LABEL}】由生成式模型根据所引条款撰写，已逐句核对；请以条款原文为准。\n{text}"
+    if ans.fallback_reason:
+        return f"{text}\n（生成式回答未采用：{ans.fallback_reason}；以上为条款原文摘录。）"
+    return text
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -316,7 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     mask_logs()  # every log line, whoever writes it, with personal numbers masked
     args = build_parser().parse_args(argv)
-    return int(args.fn(args) or 0)
+    try:
+        return int(args.fn(args) or 0)
+    except ConfigError as e:
+        print(f"配置错误：{e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

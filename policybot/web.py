@@ -17,7 +17,7 @@ def app_state(services: Services, runtime_dir: Path) -> AppState:
     inbox = server.gradio_temp_dir(runtime_dir)
     s = services
     return AppState(s.settings, runtime_dir=runtime_dir, index=s.index, bot=s.bot, indexer=s.indexer,
-                    upload_inbox=inbox)
+                    upload_inbox=inbox, llm=s.llm)
 
 
 def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> None:

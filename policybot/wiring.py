@@ -100,8 +100,10 @@ class ServedBot(PolicyBot):
         return ans
 
 
-def make_bot(settings: Settings, index: PolicyIndex | None = None, *, search_mode: SearchMode = "hybrid") -> PolicyBot:
-    return ServedBot(index or open_index(settings), settings=settings, llm=make_llm(settings), search_mode=search_mode)
+def make_bot(settings: Settings, index: PolicyIndex | None = None, *, search_mode: SearchMode = "hybrid",
+             llm: LLMAnswerer | None = None) -> PolicyBot:
+    return ServedBot(index or open_index(settings), settings=settings, llm=llm or make_llm(settings),
+                     search_mode=search_mode)
 
 
 @dataclass
@@ -110,10 +112,11 @@ class Services:
     index: PolicyIndex
     bot: PolicyBot
     indexer: Indexer
+    llm: LLMAnswerer | None = None  # the optional generative model, for /healthz
 
 
 def build(settings: Settings) -> Services:
+    llm = make_llm(settings)  # first: a configuration error stops the start before the index is loaded
     index = open_index(settings)
-    return Services(
-        settings=settings, index=index, bot=make_bot(settings, index), indexer=make_indexer(settings, index)
-    )
+    return Services(settings=settings, index=index, bot=make_bot(settings, index, llm=llm),
+                    indexer=make_indexer(settings, index), llm=llm)

@@ -16,7 +16,7 @@ from tests.test_app_fixtures import STAFF_PASSWORD, STAFF_USER, LiveApp, shared_
 pytestmark = pytest.mark.slow
 
 WUFEI = "奉节县“无废奉节”信息化平台由哪个单位牵头、什么时候完成？"
-ANSWER_KEYS = {"question", "answer", "refused", "citations", "warnings", "intent", "mode"}
+ANSWER_KEYS = {"question", "answer", "refused", "citations", "warnings", "intent", "mode", "label", "fallback_reason"}
 CITATION_KEYS = {"doc_id", "doc_title", "clause", "quote", "source_file"}
 CLAUSE_KEYS = {"clause_id", "doc_id", "doc_title", "path", "text", "kind", "lead_units", "responsible_units",
                "deadline", "amounts", "score"}
@@ -220,7 +220,7 @@ def test_api_ask(live_app: LiveApp) -> None:
     assert set(body) == ANSWER_KEYS
     assert "县生态环境局" in body["answer"] and not body["refused"]
     assert body["citations"] and set(body["citations"][0]) == CITATION_KEYS
-    assert body["mode"] == "extractive"
+    assert body["mode"] == "extractive" and body["label"] is None and body["fallback_reason"] is None
 
 
 def test_api_ask_uses_history(live_app: LiveApp) -> None:
@@ -247,6 +247,7 @@ def test_api_documents_and_healthz(live_app: LiveApp) -> None:
     health = httpx.get(live_app.url + "/healthz").json()
     assert health["status"] == "ok" and health["documents"] == 5
     assert health["clauses"] == sum(d["clause_count"] for d in docs)
+    assert health["llm"] is None  # no generative model configured
 
 
 def test_api_question_limits(live_app: LiveApp) -> None:

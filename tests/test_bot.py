@@ -163,9 +163,10 @@ def test_every_number_in_answers_is_in_a_cited_clause(sample_bot):
 
 def test_answer_json_contract(sample_bot):
     d = sample_bot.ask("奉节网剧产业归哪个单位牵头？").to_json()
-    assert set(d) == {"question", "answer", "refused", "citations", "warnings", "intent", "mode"}
+    assert set(d) == {"question", "answer", "refused", "citations", "warnings", "intent", "mode", "label",
+                      "fallback_reason"}
     assert set(d["citations"][0]) == {"doc_id", "doc_title", "clause", "quote", "source_file"}
-    assert d["mode"] == "extractive"
+    assert d["mode"] == "extractive" and d["label"] is None and d["fallback_reason"] is None
 
 
 def test_tasks_led_by_a_named_unit(sample_bot):

@@ -82,6 +82,17 @@ def test_copy_text_is_the_answer_with_a_source_list() -> None:
     )
 
 
+def test_a_generated_answer_carries_its_label_on_the_page_and_in_the_copied_text() -> None:
+    ans, sources = _answer()
+    assert "AI生成" not in render.answer_html(ans, sources, turn=1) and "AI生成" not in render.plain_text(ans, sources)
+    ans.mode = "llm"
+    assert '<span class="pb-ai-label"' in render.answer_html(ans, sources, turn=1)
+    assert render.plain_text(ans, sources).startswith("【AI生成】\n牵头单位：县农业农村委")
+    # while a model's answer arrives, the page says its sentences are being checked
+    assert "核对中" in render.streaming_html("对入驻企业", checking=True)
+    assert "核对中" not in render.streaming_html("对入驻企业")
+
+
 def test_answer_html_links_markers_to_the_source_panel_and_hides_file_names() -> None:
     ans, sources = _answer()
     html = render.answer_html(ans, sources, turn=3)

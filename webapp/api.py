@@ -105,8 +105,10 @@ def build_router(state: AppState) -> APIRouter:
                 return len(idx.docs), len(idx.clauses), idx.health()
 
         n_docs, n_clauses, health = await run_in_threadpool(read)
+        # the model and its server as last probed (re-probed when it was down): extractive answers go on either way
+        llm = await run_in_threadpool(state.llm.status) if state.llm is not None else None
         # "degraded": answers come from BM25 alone while the vector store (named in "detail") is unreachable
-        return {"status": health.status, "documents": n_docs, "clauses": n_clauses, **health.to_json()}
+        return {"status": health.status, "documents": n_docs, "clauses": n_clauses, **health.to_json(), "llm": llm}
 
     # Added last: a path above asked with another method is 405 with Allow, not the chat page's 404
     # (the gradio app mounted at "/" would otherwise take every request no route matched in full).

@@ -120,8 +120,9 @@ class ChatHandlers:
             yield keep, chat, conv, keep  # the text stays in the box so the user can shorten it
             return
         history = conv.questions()
+        checking = self.state.llm is not None  # a model's sentences show only once verified: say so meanwhile
         chat += [{"role": "user", "content": render.question_html(q)},
-                 {"role": "assistant", "content": render.streaming_html("")}]
+                 {"role": "assistant", "content": render.streaming_html("", checking=checking)}]
         yield ("" if from_input else keep), chat, conv, keep
 
         deltas: queue.Queue[str] = queue.Queue()
@@ -138,7 +139,7 @@ class ChatHandlers:
             pause = STREAM_PAUSE_S if len(delta) > STREAM_CHUNK else 0.0
             for i in range(0, len(delta), STREAM_CHUNK):
                 shown_text += delta[i : i + STREAM_CHUNK]
-                chat[-1] = {"role": "assistant", "content": render.streaming_html(shown_text)}
+                chat[-1] = {"role": "assistant", "content": render.streaming_html(shown_text, checking=checking)}
                 yield keep, chat, conv, keep
                 if pause:
                     time.sleep(pause)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from html import escape
 
 from core.injection import injection_reason
-from core.records import KIND_LABELS, Answer, Clause, PolicyDocument
+from core.records import GENERATED_LABEL, KIND_LABELS, Answer, Clause, PolicyDocument
 from core.text import norm
 from webapp.sources import Source
 
@@ -96,8 +96,11 @@ def question_html(question: str) -> str:
     return f'<div class="pb-question">{text_html(question)}</div>'
 
 
-def streaming_html(partial: str) -> str:
-    return f'<div class="pb-answer pb-streaming">{text_html(answer_body(partial))}▍</div>'
+def streaming_html(partial: str, *, checking: bool = False) -> str:
+    """An answer while it arrives. With a generative model on, a visible 核对中 state: what shows has passed
+    verification sentence by sentence, and the final answer (the model's or the extractive one) replaces it."""
+    state = ('<div class="pb-checking" role="status">AI生成 · 逐句核对中…</div>' if checking else "")
+    return f'<div class="pb-answer pb-streaming">{state}{text_html(answer_body(partial))}▍</div>'
 
 
 def notice_html(message: str) -> str:
@@ -172,6 +175,8 @@ def sources_list_html(sources: list[Source], turn: int) -> str:
 def plain_text(ans: Answer, sources: list[Source]) -> str:
     """What the copy button copies: the answer, its warnings, then a 来源 list with titles, paths, quotes."""
     lines = answer_lines(ans.answer)
+    if ans.label:  # the label travels with a generated answer wherever it is pasted
+        lines.insert(0, f"【{ans.label}】")
     lines += [f"⚠ {w}" for w in ans.warnings]
     if sources:
         lines.append("")
@@ -188,7 +193,8 @@ def answer_html(ans: Answer, sources: list[Source], *, turn: int, coverage: str 
     button, and (hidden) each source's panel and the plain text to copy."""
     parts = [f'<div class="pb-reply pb-turn-{turn}">']
     if ans.mode == "llm":
-        parts.append('<span class="pb-ai-label" title="由生成式模型根据所引条款撰写，请以原文为准">AI生成</span>')
+        parts.append('<span class="pb-ai-label" title="由生成式模型根据所引条款撰写，已逐句核对，请以原文为准">'
+                     f'{GENERATED_LABEL}</span>')
     body = "<br>".join(_ref_links(escape(ln).replace("\t", " ｜ "), turn, len(sources))
                        for ln in answer_lines(ans.answer))
     parts.append(f'<div class="pb-answer">{body}</div>')

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat import PolicyBot
+from bot.llm import LLMAnswerer
 from core.errors import IndexLocked
 from core.privacy import for_log
 from core.records import Answer, Clause, PolicyDocument, ScoredClause
@@ -120,10 +121,11 @@ class AppState:
     """Loaded once at startup (models warmed), shared by every request."""
 
     def __init__(self, settings: Settings, *, runtime_dir: Path, index: LiveRetriever, bot: PolicyBot,
-                 indexer: Indexer, upload_inbox: Path) -> None:
+                 indexer: Indexer, upload_inbox: Path, llm: LLMAnswerer | None = None) -> None:
         self.settings = settings
         # the folder the upload route writes into: the only place an upload is taken from
         self.upload_inbox = upload_inbox.resolve()
+        self.llm = llm  # the generative model the bot uses, if any: reported by /healthz, announced on the page
         self.index_dir = Path(settings.index_dir).resolve()
         self.index_dir.mkdir(parents=True, exist_ok=True)
         self.upload_dir = self.index_dir / "uploads"
