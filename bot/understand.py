@@ -8,6 +8,7 @@ never something a clause must state.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -248,9 +249,8 @@ def named_documents(text: str, docs: list[PolicyDocument], vocab: Vocabulary, pl
     t = norm(text)
     out: list[str] = []
     for d in docs:
-        keys = [k for k in (d.doc_number or "", *d.aliases) if k and len(norm(k)) >= 2]
-        hit = next((k for k in keys if norm(k) in t), None)
-        core = _title_core(d.title)
+        keys, core = _naming_keys(d.doc_number or "", tuple(d.aliases), d.title)
+        hit = next((k for k in keys if k in t), None)
         if hit is None and len(core) >= 6 and core[:8] in t:
             hit = core[:8]
         if hit and d.doc_id not in out:
@@ -263,6 +263,12 @@ def named_documents(text: str, docs: list[PolicyDocument], vocab: Vocabulary, pl
                     and any(g.contains(r, p) or g.contains(p, r) for p in places)]
         out = narrowed or out
     return out
+
+
+@functools.lru_cache(maxsize=200_000)  # asked of every document on every question: computed once per document
+def _naming_keys(doc_number: str, aliases: tuple[str, ...], title: str) -> tuple[list[str], str]:
+    keys = [norm(k) for k in (doc_number, *aliases) if k and len(norm(k)) >= 2]
+    return keys, _title_core(title)
 
 
 def _title_core(title: str) -> str:

@@ -113,10 +113,11 @@ class PolicyIndex:
         self.by_id: dict[str, int] = {c.clause_id: i for i, c in enumerate(self.clauses)}
         lex_dir = catalog.generation_dir(self.index_dir, gen.name) / "lexical" if gen.name else None
         self.lexical = LexicalIndex.load(lex_dir) if lex_dir and lex_dir.exists() else LexicalIndex.build([], [])
-        self._region_arr = np.array([self.docs[c.doc_id].region or "" for c in self.clauses], dtype=object)
-        self._doc_arr = np.array([c.doc_id for c in self.clauses], dtype=object)
-        self._kind_arr = np.array([c.kind for c in self.clauses], dtype=object)
-        self._status_arr = np.array([self.docs[c.doc_id].status for c in self.clauses], dtype=object)
+        # Filter columns as integer codes: np.isin over 100,000 strings took ~27 ms a search, over ints < 1 ms.
+        self._region_arr = _Column([self.docs[c.doc_id].region or "" for c in self.clauses])
+        self._doc_arr = _Column([c.doc_id for c in self.clauses])
+        self._kind_arr = _Column([c.kind for c in self.clauses])
+        self._status_arr = _Column([self.docs[c.doc_id].status for c in self.clauses])
         self._regions = {d.region or "" for d in self.docs.values()}
 
     def _load(self) -> catalog.Generation | None:
@@ -284,13 +285,13 @@ class PolicyIndex:
             return None
         m = np.ones(len(self.clauses), dtype=bool)
         if f.regions:
-            m &= np.isin(self._region_arr, f.regions)
+            m &= self._region_arr.isin(f.regions)
         if f.doc_ids:
-            m &= np.isin(self._doc_arr, f.doc_ids)
+            m &= self._doc_arr.isin(f.doc_ids)
         if f.kinds:
-            m &= np.isin(self._kind_arr, f.kinds)
+            m &= self._kind_arr.isin(f.kinds)
         if f.statuses:
-            m &= np.isin(self._status_arr, f.statuses)
+            m &= self._status_arr.isin(f.statuses)
         if f.lead_unit:
             m &= np.array([any(f.lead_unit in u for u in c.lead_units) for c in self.clauses], dtype=bool)
         if f.deadline_year:
@@ -477,3 +478,14 @@ class HybridRetriever(BaseRetriever):
             )
             for h in hits
         ]
+
+
+class _Column:
+    """One string per clause, stored as integer codes for fast membership masks."""
+
+    def __init__(self, values: list[str]) -> None:
+        self._code: dict[str, int] = {}
+        self.codes = np.array([self._code.setdefault(v, len(self._code)) for v in values], dtype=np.int32)
+
+    def isin(self, wanted: list[str]) -> np.ndarray:
+        return np.isin(self.codes, [self._code[v] for v in wanted if v in self._code])
