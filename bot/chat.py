@@ -36,8 +36,10 @@ TURN_CACHE = 256  # resolved turns kept per process: a conversation's earlier tu
 _UNIT_TASKS = re.compile(r"哪些|什么任务|什么工作|负责什么|牵头什么|管什么|有几项")
 _DOC_META = re.compile(r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么|制定|出台|成文")
 _ASKS_NUMBER = re.compile(r"文号|字号")
-_ASKS_ISSUER = re.compile(r"发文单位|发文机关|哪个单位(印发|发布|发的)|谁(印发|发布|发的|出的)|哪个部门(发|出台|制定)")
+_ASKS_ISSUER = re.compile(r"发文单位|发文机关|(哪个|哪家|什么|哪些)(单位|部门|机关|机构)\S{0,2}"
+                          r"(印发|发布|发的|出的|出台|制定|发文)|谁(印发|发布|发的|出的|制定|出台)|来源")
 _ASKS_DATE = re.compile(r"哪天|日期|(什么时候|何时|哪年)(印发|发布|发的|出台)|印发时间|发布时间")
+PAGE_METADATA = "基本信息"  # path ingest gives the metadata block a web page shows above its text
 _CATALOG = re.compile(r"哪些文件|哪些政策文件|几个文件|有什么文件|几份文件|哪几份")
 
 
@@ -339,6 +341,7 @@ class PolicyBot:
         if re.search(r"落实|依据|根据|会议|常务会", u.question) or not _DOC_META.search(u.question):
             return None  # e.g. "哪次会议通过": an extractive answer from the notice text
         signature = signature or next((c for c in clauses if c.path == ["印发信息"]), None)
+        page_block = next((c for c in clauses if c.path == [PAGE_METADATA]), None)
         asked = [name for name, rx, value in (
             ("文号", _ASKS_NUMBER, doc.doc_number), ("发文单位", _ASKS_ISSUER, doc.issuer),
             ("印发日期", _ASKS_DATE, doc.issued_on)) if rx.search(u.question)]
@@ -349,7 +352,7 @@ class PolicyBot:
             # what was asked is not in the document: say so, citing nothing
             text = f"{REFUSAL}\n《{doc.title}》中未载明{'、'.join(missing)}。"
             return Answer(question=u.question, answer=text, refused=True, intent=u.intent)
-        text, cites = compose.metadata_answer(doc, notice, signature)
+        text, cites = compose.metadata_answer(doc, notice, signature, page_block)
         if not cites:
             return None
         return Answer(question=u.question, answer=text, citations=cites, intent=u.intent)

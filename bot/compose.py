@@ -25,9 +25,12 @@ class Section:
     heading: str = ""
 
 
-def citation_for(ev: Evidence) -> Citation:
-    return Citation(doc_id=ev.doc.doc_id, doc_title=ev.doc.title, clause=ev.clause.label, quote=ev.quote,
-                    source_file=ev.doc.source_file, clause_id=ev.clause.clause_id)
+def citation_for(ev: Evidence, clause: Clause | None = None, quote: str | None = None) -> Citation:
+    """The citation of the evidence's clause, or of a clause of its family (same document)."""
+    clause = clause or ev.clause
+    return Citation(doc_id=ev.doc.doc_id, doc_title=ev.doc.title, clause=clause.label,
+                    quote=ev.quote if quote is None else quote, source_file=ev.doc.source_file,
+                    clause_id=clause.clause_id)
 
 
 def compose(sections: list[Section], u: Understanding) -> tuple[str, list[Citation]]:
@@ -40,17 +43,21 @@ def compose(sections: list[Section], u: Understanding) -> tuple[str, list[Citati
         if ev is None:
             lines.append(f"{prefix}{NO_BASIS_FOR_PART}")
             continue
-        known = next((k for k, c in enumerate(cites, start=1) if c.clause_id == ev.clause.clause_id
-                      and c.quote == ev.quote), None)
-        if known is None:
-            cites.append(citation_for(ev))
-            known = len(cites)
+        quoted = []
+        for clause, quote in ev.pieces():
+            known = next((k for k, c in enumerate(cites, start=1) if c.clause_id == clause.clause_id
+                          and c.quote == quote), None)
+            if known is None:
+                cites.append(citation_for(ev, clause, quote))
+                known = len(cites)
+            quoted.append(f"“{quote}”[{known}]")
         head = quotes.fields_line(ev.clause, u, sec.part, ev.quote)
         if head:
             lines.append(f"{prefix}{head}")
-            lines.append(f"    原文：“{ev.quote}”[{known}]")
+            lines.append(f"    原文：{quoted[0]}")
         else:
-            lines.append(f"{prefix}“{ev.quote}”[{known}]")
+            lines.append(f"{prefix}{quoted[0]}")
+        lines += [f"    {q}" for q in quoted[1:]]
     lines.append("")
     lines += [f"[{n}] 《{c.doc_title}》 {c.clause}" for n, c in enumerate(cites, start=1)]
     return "\n".join(lines), cites
@@ -60,24 +67,26 @@ def region_label(doc: PolicyDocument) -> str:
     return doc.region or doc.title[:8]
 
 
-def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Clause | None) -> tuple[str, list[Citation]]:
-    """文号 / issuer / date questions are answered from the catalog, citing the header lines that state them."""
+def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Clause | None,
+                    page_block: Clause | None = None) -> tuple[str, list[Citation]]:
+    """文号 / issuer / date questions are answered from the catalog, citing the lines that state them: the
+    notice's header, the signature, and a web page's own metadata block."""
     facts = [f"文件：《{doc.title}》"]
     facts.append(f"文号：{doc.doc_number}" if doc.doc_number else "文号：文件中未载明")
     facts.append(f"发文单位：{doc.issuer}" if doc.issuer else "发文单位：文件中未载明")
     date = quotes.cn_date(doc.issued_on)
-    cite_clause = signature or notice
-    if date and cite_clause and norm(date) in norm(cite_clause.text):
+    sources = [c for c in (signature, notice, page_block) if c is not None]
+    if date and any(norm(date) in norm(c.text) or (doc.issued_on or "") in c.text for c in sources):
         facts.append(f"印发日期：{date}")
     if doc.period:
         facts.append(f"期限：{doc.period}年")
     facts.append(f"状态：{STATUS_PHRASES[doc.status]}")
     cites = []
-    for cl in (notice, signature):
+    for cl in (notice, signature, page_block):
         if cl is None:
             continue
         quote = next((s for s in cl.text.split("\n") if s.strip()), cl.text).strip()
-        if cl is signature:
+        if cl is not notice:
             quote = cl.text.strip()
         elif doc.doc_number:
             quote = next((s for s in cl.text.split("\n") if norm(doc.doc_number) in norm(s)), quote).strip()
@@ -85,6 +94,7 @@ def metadata_answer(doc: PolicyDocument, notice: Clause | None, signature: Claus
     text = "；".join(facts) + "。"
     if cites:
         text += "".join(f"[{i}]" for i in range(1, len(cites) + 1))
+        text += "\n" + "\n".join(f"    原文：“{c.quote}”[{i}]" for i, c in enumerate(cites, start=1))
         text += "\n\n" + "\n".join(f"[{i}] 《{c.doc_title}》 {c.clause}" for i, c in enumerate(cites, start=1))
     return text, cites
 

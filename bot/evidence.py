@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import quotes
 from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
@@ -44,6 +44,11 @@ PLACE_BONUS = 0.5
 # The ask alone decides support when it holds at least this share of the question's topic weight. Chosen
 # on the tuning sets: lower, and two-word asks of follow-ups answered from any clause naming one word.
 ASK_SHARE_ALONE = 0.5
+# An item up to this long is quoted whole (a material, a condition); a longer one by its best sentences.
+ITEM_WHOLE = 200
+# Ranking lead of a clause whose heading the question names word for word ("小微企业社保补贴…多久内申请"):
+# people ask for an item by its heading. Chosen on the tuning sets.
+HEADING_BONUS = 0.3
 # Other ask words count this much when one part of a multi-part question is judged.
 ROLE_OTHER_PART = 0.6
 
@@ -56,6 +61,12 @@ class Evidence:
     coverage: float
     score: float = 0.0
     dense: float | None = None  # the dense side's cosine to the question, when it ranked the clause
+    # the lead-in and items quoted along with the clause (verbatim quotes of their own clauses)
+    family: list[tuple[Clause, str]] = field(default_factory=list)
+
+    def pieces(self) -> list[tuple[Clause, str]]:
+        """The clause's quote and its family's, in reading order."""
+        return sorted([(self.clause, self.quote), *self.family], key=lambda x: x[0].seq)
 
 
 @functools.lru_cache(maxsize=65536)  # clause texts repeat across questions; the check normalises each one
@@ -157,9 +168,12 @@ def facet_ok(part: Part, c: Clause, quote: str) -> bool:
 
 def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vocabulary,
                tuning: AnswerTuning) -> list[Evidence]:
-    """Every retrieved clause that could answer the part, scored; best first."""
+    """Every retrieved clause that could answer the part, scored; best first. An item is judged together
+    with its lead-in ("符合以下条件之一，…补贴3000元：" and "（3）曾获得国家助学贷款"), and a lead-in together
+    with its items; whichever of them states the fact asked is the one quoted first."""
     focus = set(part.terms) if len(u.parts) > 1 and part.terms else None
-    out: list[tuple[float, int, Evidence]] = []
+    fam = vocab.families
+    out: dict[str, tuple[float, int, Evidence]] = {}
     n = max(1, len(hits))
     for rank, h in enumerate(hits):
         doc, c = h.document, h.clause
@@ -167,20 +181,75 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
             continue
         if is_instruction(c):
             continue
+        lead = fam.lead_in(c) or (c if fam.items_of(c) else None)
+        items = [x for x in fam.items_of(lead) if not is_instruction(x)][: tuning.family_items] if lead else []
         context = clause_context(c, doc)
+        if lead is not None:
+            context += norm(" ".join(x.text for x in (lead, *items) if x is not c)).lower()
         if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
-        quote = quotes.choose(c, u, part)
-        if not facet_ok(part, c, quote):
-            continue
+        main = c
+        if not facet_ok(part, c, quotes.choose(c, u, part)):
+            members = [lead, *_relevant(u, lead, items, vocab, doc)] if lead is not None else []
+            main = next((x for x in members if x is not c and facet_ok(part, x, quotes.choose(x, u, part))), None)
+            if main is None:
+                continue
+        quote = quotes.choose(main, u, part)
+        family = _family_quotes(u, part, main, c, lead, items, vocab, doc) if lead is not None else []
         cov, ask_cov = _coverage(u, context, vocab, focus) if u.terms else (0.0, 0.0)
-        own = coverage(u, norm(c.text).lower(), vocab, focus=focus) if u.terms else 0.0
-        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, c, quote)
+        own = coverage(u, norm(" ".join([main.text, *(q for _, q in family)])).lower(), vocab, focus=focus) \
+            if u.terms else 0.0
+        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, main, quote)
+        if _names_heading(main, u.question):
+            score += HEADING_BONUS
         if doc.region and gazetteer().get(doc.region) in u.places:
             score += PLACE_BONUS  # the document of the place named, before those of places around it
-        out.append((score, rank, Evidence(c, doc, quote, max(cov, ask_cov), score, h.dense)))
-    out.sort(key=lambda x: (-x[0], x[1]))
-    return [e for _, _, e in out]
+        ev = Evidence(main, doc, quote, max(cov, ask_cov), score, h.dense, family)
+        known = out.get(main.clause_id)
+        if known is None or (score, -rank) > (known[0], -known[1]):
+            out[main.clause_id] = (score, rank, ev)
+    ranked = sorted(out.values(), key=lambda x: (-x[0], x[1]))
+    return [e for _, _, e in ranked]
+
+
+_ASKS_ALL = re.compile(r"哪些|哪几|什么材料|啥材料|都要|都有|所有|全部")
+_NUMBERING = re.compile(
+    r"^\s*(第[一二三四五六七八九十百零\d]+[条章节]|[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])\s*"
+)
+
+
+def _names_heading(c: Clause, question: str) -> bool:
+    q = norm(question)
+    for h in c.path[-2:]:
+        core = norm(_NUMBERING.sub("", h)).strip("：:。")
+        if len(core) >= 4 and core in q:
+            return True
+    return False
+
+
+def _relevant(u: Understanding, lead: Clause, items: list[Clause], vocab: Vocabulary,
+              doc: PolicyDocument) -> list[Clause]:
+    """The items that state a question word their lead-in (with its document's title and place) does not:
+    the ones the asker's case is about."""
+    lead_ctx = clause_context(lead, doc)
+    fresh = [t for t in u.terms if not term_match(t, lead_ctx, vocab.abbreviations)]
+    return [x for x in items
+            if any(term_match(t, norm(x.text + x.path[-1]).lower(), vocab.abbreviations) == 1.0 for t in fresh)]
+
+
+def _family_quotes(u: Understanding, part: Part, main: Clause, hit: Clause, lead: Clause, items: list[Clause],
+                   vocab: Vocabulary, doc: PolicyDocument) -> list[tuple[Clause, str]]:
+    """What is quoted along with the main clause: the lead-in an item needs, and the items a lead-in needs —
+    those the question speaks of, or all of them when the lead-in says nothing until they do and the
+    question asks for them all ("要交哪些材料")."""
+    chosen = _relevant(u, lead, items, vocab, doc)
+    if hit is not lead and hit not in chosen:
+        chosen.insert(0, hit)
+    if re.search(r"[：:]\s*$", lead.text.strip()) and (not chosen or part.list_mode or _ASKS_ALL.search(part.text)):
+        chosen = items
+    members = [x for x in {x.clause_id: x for x in (lead, *chosen)}.values() if x is not main]
+    return [(x, x.text.strip() if x is not lead and len(x.text) <= ITEM_WHOLE else quotes.choose(x, u, part))
+            for x in members]
 
 
 def supports(e: Evidence, u: Understanding, part: Part, tuning: AnswerTuning) -> bool:

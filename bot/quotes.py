@@ -29,6 +29,10 @@ _UNIT_BLOCK = re.compile(
 _DURATION = re.compile(
     r"\d+\s*(个月|年|天|日|周|个工作日)(内|以内|以上)?|[一二三四五六七八九十两半]+\s*(个月|年|天|周)"
 )
+_TIME_LIMIT = re.compile(
+    r"(之日起|起|后)[^，。；;]{0,10}?(\d+|[一二三四五六七八九十两半]+)\s*个?(工作日|自然日|年|月|天|日|周)\s*(内|以内)|"
+    r"(\d+|[一二三四五六七八九十两半]+)\s*个?(工作日|自然日|年|月|天|日|周)\s*(内|以内)\s*(向|提出|申请|提交|办理|报送)"
+)
 _QUOTED_ITEM = re.compile(r"[“\"‘']\s*([^”\"’']{1,6})\s*[”\"’']")
 
 
@@ -119,7 +123,8 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
     if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
         prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
     elif "时长" in part.wants:
-        prefer = _DURATION
+        # "多久内申请": the period counted from an event ("之日起2年内向…申请"), before any period the clause names
+        prefer = _TIME_LIMIT if _TIME_LIMIT.search(c.text) else _DURATION
     limit = 4 if part.list_mode or part.intent in ("eligibility", "procedure") else 2
     picked = best_sentences(c, u, part, prefer=prefer, limit=limit)
     in_order = sorted(picked, key=c.text.find)
@@ -165,6 +170,8 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str) -> float:
         bonus += 0.1
     elif part.intent == "deadline" and (c.deadline or _CALENDAR_DATE.search(quote)):
         bonus += 0.3  # a day on the calendar, before clauses that merely mention a year or a month
+    elif part.intent == "deadline" and "时长" in part.wants and _TIME_LIMIT.search(quote):
+        bonus += 0.2  # "多久内申请": a period counted from an event, before periods that only qualify someone
     return bonus
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.family import Families, learn_families
 from bot.language import ABBREVIATIONS
 from core.records import PolicyDocument
 from core.regions import Gazetteer, Region, gazetteer
@@ -36,6 +37,7 @@ class Vocabulary:
     abbreviations: dict[str, str] = field(default_factory=dict)  # short word → how documents write it
     units: list[str] = field(default_factory=list)  # lead unit names, longest first
     region_words: set[str] = field(default_factory=set)  # names people type for the collection's regions
+    families: Families = field(default_factory=Families)  # lead-ins and the items under them
 
     @property
     def covered(self) -> list[Region]:
@@ -68,5 +70,6 @@ def learn(index: Retriever) -> Vocabulary:
                     s_core, l_core = _GENERIC_TAIL.sub("", short), _GENERIC_TAIL.sub("", long)
                     if len(s_core) >= 2 and s_core != short:
                         v.abbreviations.setdefault(s_core, l_core)
+    v.families = learn_families(index.clauses)
     v.units = sorted({u for c in index.clauses for u in c.lead_units if len(u) >= 3}, key=len, reverse=True)
     return v

@@ -51,6 +51,9 @@ class AnswerTuning(BaseModel):
     # Items of a list answer ("有哪些支持") and of a unit's task list: enough to read, short enough to scan.
     list_items: int = 6
     unit_tasks: int = 12
+    # Items of a lead-in ("提交下列材料：") read and quoted with it: the longest material and condition lists
+    # of both sample corpora have 6–9 items; past that a lead-in is a chapter, not a list.
+    family_items: int = 10
 
 
 class IngestTuning(BaseModel):

@@ -119,12 +119,14 @@ def score_answer(item: GoldItem, ans: Answer, by_id: dict[str, Clause], source_f
 
     def cited(i: int, ev: str | None) -> bool:
         want = item.doc_for(i)
-        for doc, clause in cited_docs:
-            if doc != want and not item.multi_region:
-                continue
-            if item.type in EXEMPT_EVIDENCE or holds_evidence(clause, ev):
-                return True
-        return False
+        mine = [clause for doc, clause in cited_docs if doc == want or item.multi_region]
+        if mine and item.type in EXEMPT_EVIDENCE:
+            return True
+        if any(holds_evidence(clause, ev) for clause in mine):
+            return True
+        # an evidence that runs across a lead-in and its items, each cited as a clause of its own
+        together = sorted({c.clause_id: c for c in mine if c is not None}.values(), key=lambda c: (c.doc_id, c.seq))
+        return bool(ev and together and flat(ev) in flat("".join(c.text for c in together)))
 
     evidences = item.evidences or [None]  # type: ignore[list-item]
     all_cited = all(cited(i, ev) for i, ev in enumerate(evidences))

@@ -61,6 +61,7 @@ META_LABELS: dict[str, tuple[str, ...]] = {
 # The <meta> names of the national guideline for government websites (政府网站发展指引, 2017).
 _META_TAGS = {"articletitle": "title", "pubdate": "published_on", "contentsource": "source",
               "sitename": "site", "columnname": "column"}
+_TAG_SHOWN_AS = {"published_on": "发布时间", "source": "来源"}
 
 
 def _label_re(word: str) -> str:
@@ -364,6 +365,10 @@ def read_page(html: str) -> Page:
     head = sorted(main)[:HEAD_LINES]
     meta, meta_at, shown = metadata_lines([x if i not in main or i in head else "" for i, x in enumerate(lines)])
     for key, value in tags.items():
+        if key in _TAG_SHOWN_AS and key not in meta:
+            # the visible block left it to an icon ("🕒 2026-08-03"): the tag states it, marked as such, so
+            # an answer about the page's date or source has a line of the document to cite
+            shown.append(f"{_TAG_SHOWN_AS[key]}（网页元数据）：{value}")
         meta.setdefault("meta_title" if key == "title" else key, value)
     text_lines, removed = [], chrome
     for i, line in enumerate(lines):
