@@ -40,6 +40,8 @@ _ASKS_ISSUER = re.compile(r"发文单位|发文机关|(哪个|哪家|什么|哪�
                           r"(印发|发布|发的|出的|出台|制定|发文)|谁(印发|发布|发的|出的|制定|出台)|来源")
 _ASKS_DATE = re.compile(r"哪天|日期|(什么时候|何时|哪年)(印发|发布|发的|出台)|印发时间|发布时间")
 PAGE_METADATA = "基本信息"  # path ingest gives the metadata block a web page shows above its text
+_ASKS_SPAN = re.compile(r"几年|多少年|多久|多长|期限")
+_STATES_SPAN = re.compile(r"(有效期|期限|规划期|执行期)\S{0,3}([\d一二三四五六七八九十两]+)\s*年")
 _CATALOG = re.compile(r"哪些文件|哪些政策文件|几个文件|有什么文件|几份文件|哪几份")
 
 
@@ -363,14 +365,17 @@ class PolicyBot:
         draft_pat = re.compile(r"征求意见稿|送审稿|草案")
         asks_draft = re.search(r"征求意见|正式|草案|定稿|送审", u.question)
         pat = draft_pat if asks_draft and doc.status == "draft" else period_pat
-        c = next((x for x in clauses if pat.search(x.text)), None)
-        if c is None:
+        stated = [x for x in clauses if pat.search(x.text)]
+        if not stated:
             pat = period_pat if pat is draft_pat else draft_pat
-            c = next((x for x in clauses if pat.search(x.text)), None)
+            stated = [x for x in clauses if pat.search(x.text)]
+        if _ASKS_SPAN.search(u.question):  # "有效期几年": the clause that counts the years, before a bare end date
+            stated.sort(key=lambda x: not _STATES_SPAN.search(x.text))
+        c = stated[0] if stated else None
         lines = [f"《{doc.title}》：{STATUS_PHRASES[doc.status]}。"]
         cites: list[Citation] = []
         if c is not None:
-            quote = next((s for s in _lines_and_sentences(c.text) if pat.search(s)), c.text).strip()
+            quote = _matching_run(c.text, pat) or c.text.strip()
             lines.append(f"原文：“{quote}”[1]")
             cites.append(Citation(doc.doc_id, doc.title, c.label, quote, doc.source_file, c.clause_id))
         elif notice is not None:
@@ -454,6 +459,20 @@ def _span(text: str, a: str, b: str) -> str | None:
 
 def _lines_and_sentences(text: str) -> list[str]:
     return [s for line in text.split("\n") for s in re.split(r"(?<=[。；;])", line) if s.strip()]
+
+
+def _matching_run(text: str, pat: re.Pattern[str]) -> str | None:
+    """The first run of consecutive sentences that state the pattern, verbatim ("有效期3年。本办法有效期满
+    而…应继续执行至全部完毕。")."""
+    pieces = _lines_and_sentences(text)
+    first = next((i for i, s in enumerate(pieces) if pat.search(s)), None)
+    if first is None:
+        return None
+    last = first
+    while last + 1 < len(pieces) and pat.search(pieces[last + 1]):
+        last += 1
+    run = "".join(pieces[first : last + 1]).strip()
+    return run if run in text else pieces[first].strip()
 
 
 __all__ = ["REFUSAL", "PolicyBot"]

@@ -184,8 +184,10 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         lead = fam.lead_in(c) or (c if fam.items_of(c) else None)
         items = [x for x in fam.items_of(lead) if not is_instruction(x)][: tuning.family_items] if lead else []
         context = clause_context(c, doc)
-        if lead is not None:
-            context += norm(" ".join(x.text for x in (lead, *items) if x is not c)).lower()
+        if lead is c:
+            context += norm(" ".join(x.text for x in items)).lower()
+        elif lead is not None:  # an item reads with its lead-in, not with its sisters ("（二）租金补贴")
+            context += norm(lead.text).lower()
         if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
         main = c
@@ -200,7 +202,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         own = coverage(u, norm(" ".join([main.text, *(q for _, q in family)])).lower(), vocab, focus=focus) \
             if u.terms else 0.0
         score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, main, quote)
-        if _names_heading(main, u.question):
+        if _names_heading(main, doc.title, u.question):
             score += HEADING_BONUS
         if doc.region and gazetteer().get(doc.region) in u.places:
             score += PLACE_BONUS  # the document of the place named, before those of places around it
@@ -218,11 +220,12 @@ _NUMBERING = re.compile(
 )
 
 
-def _names_heading(c: Clause, question: str) -> bool:
+def _names_heading(c: Clause, title: str, question: str) -> bool:
     q = norm(question)
     for h in c.path[-2:]:
         core = norm(_NUMBERING.sub("", h)).strip("：:。")
-        if len(core) >= 4 and core in q:
+        # a heading that repeats the document's own subject ("（一）就业见习基地") singles nothing out
+        if len(core) >= 4 and core in q and core not in norm(title):
             return True
     return False
 

@@ -16,6 +16,7 @@ _COUNTED = re.compile(r"(多少|几)(个|家|人|户|所|座|台|名|项|场|次
 # cue words of the amount facet that name money themselves (the rest, "最高"/"上限"/"最多能", may not)
 _MONEY_CUES = (
     "多少钱", "金额", "奖金", "资金", "额度", "利率", "贴息", "报销", "万元", "补贴标准", "奖励标准", "资助标准",
+    "拿多少", "给多少", "补多少", "发多少", "奖多少",
 )
 _TASK = re.compile(r"完成|建成|时限|截止|任务")
 _ISSUED_WHEN = re.compile(

@@ -9,6 +9,7 @@ never something a clause must state.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ _FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|个人|个月|人|名|位|家|个|套|次|周岁|岁|年|月|倍|平方米|平米)?"
 )
 _ORIGIN = re.compile(r"(人(?![才民力员口事大])|籍|户口|户籍|居民|同胞)")
+# A part that leaves its ask unsaid: "…呢？", "要是…", "那…" — it asks what the part before it asked.
+_ELLIPTICAL = re.compile(r"呢[?？]?\s*$|^(那|要是|如果|假如|若是|若|换成|万一)")
 _DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 
 
@@ -311,6 +314,9 @@ def understand(
         parts.append(Part(text=text, facets=facets, wants=wants_of(text),
                           terms=[t for t in content_terms(index.tokenize(text), stop) if t in roles],
                           list_mode=intents.is_list_question(text)))
+    for prev, p in itertools.pairwise(parts):
+        if not p.facets and _ELLIPTICAL.search(p.text):
+            p.facets = list(prev.facets)  # "能拿多少？要是完成股改呢？": the same ask, of another case
     # words like 材料/电话 name what is asked about a topic, not the topic ("找哪个部门交材料？")
     has_own_topic = any(r == ROLE_ASK and t not in TOPICAL_CUES for t, r in roles.items()) or bool(doc_ids)
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)
@@ -360,13 +366,14 @@ def _weights(index: Retriever, terms: list[str]) -> dict[str, float]:
     # two characters glued together) that rarity says nothing about the topic, so it weighs no more than
     # the question's typical word the collection does use. A known verb ("报名") keeps its rarity: what
     # it asks about may be just what the documents lack.
+    # An adverb or pronoun ("已经", "这个") is capped the same way: its rarity is the documents' style.
     seen = sorted(idf[t] for t in terms if used[t])
     typical = seen[len(seen) // 2] if seen else 1.0
     out = {}
     for t in terms:
         cls = wordclass.weight(t, used_by_collection=used[t])
         unknown = not used[t] and not t.isascii() and not wordclass.known(t)
-        out[t] = (min(idf[t], typical) if unknown else idf[t]) * cls
+        out[t] = (min(idf[t], typical) if unknown or wordclass.is_function_word(t) else idf[t]) * cls
     return out
 
 

@@ -42,6 +42,17 @@ def known(word: str) -> bool:
     return word in _tags()
 
 
+# Tags of words that only wrap a question: adverbs, pronouns, conjunctions, prepositions, particles, modals,
+# interjections, numerals, measure and direction words ("已经", "这个", "要是"). Verbs are not among them:
+# "报名" may be just what the documents lack.
+FUNCTION_TAGS = frozenset("d r c p u y e o m q f".split()) | {"rr", "rz", "ul", "uj", "uz", "ud", "ug", "uv", "ad"}
+
+
+def is_function_word(word: str) -> bool:
+    tag = _tags().get(word)
+    return tag is not None and tag in FUNCTION_TAGS
+
+
 def weight(word: str, *, used_by_collection: bool) -> float:
     """Multiplier of a question word's weight. Naming words count fully; so do words jieba does not know but
     the collection uses (its own jargon). Other words count less: less still when the collection never
