@@ -31,6 +31,8 @@ _MATERIALS = re.compile(
     r"(提交|提供|报送|递交|上传|准备|所需|下列|以下|申请|证明)\S{0,6}(材料|资料)|材料清单|材料[：:]|"
     r"证书|证明|复印件|原件|申请表|登记表"
 )
+# an address written out without its label: "天府路1号…1号楼5016室"
+_ADDRESS = re.compile(r"\S{1,12}(路|街|大道)\d+号|\d+号楼|\d+(室|楼|层)(?!\S{0,2}(以上|以下))|大厦\S{0,8}\d+")
 CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(
     r"\d+\s*个?(工作日|自然日|年|月|天|日|周|小时)|[一二三四五六七八九十两半]+\s*个?(工作日|年|月|天|周)"
@@ -49,6 +51,9 @@ ITEM_WHOLE = 200
 # Ranking lead of a clause whose heading the question names word for word ("小微企业社保补贴…多久内申请"):
 # people ask for an item by its heading. Chosen on the tuning sets.
 HEADING_BONUS = 0.3
+# Ranking lead of a document whose title names what the ask is about ("能申请人才公寓吗" → "…人才公寓申请的
+#公告"), by the share of the ask's weight the title states. Chosen on the tuning sets.
+TITLE_BONUS = 0.3
 # Other ask words count this much when one part of a multi-part question is judged.
 ROLE_OTHER_PART = 0.6
 
@@ -146,7 +151,8 @@ def benefit_mismatch(question: str, context: str, abbreviations: dict[str, str])
 def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     """Whether the clause holds the kind of fact the part asks for."""
     contact_wants = part.wants & CONTACT_WANTS
-    if contact_wants and not any(x.kind in contact_wants for x in c.contacts):
+    if contact_wants and not any(x.kind in contact_wants for x in c.contacts) and not (
+            "地址" in contact_wants and _ADDRESS.search(c.text)):
         return False
     if "时长" in part.wants and not _DURATION.search(c.text):
         return False
@@ -157,7 +163,8 @@ def facet_ok(part: Part, c: Clause, quote: str) -> bool:
     if "材料" in part.wants and not _MATERIALS.search(c.text + c.label):
         return False
     if first == "contact" and not (c.lead_units or c.responsible_units or c.contacts or
-                                   re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施", c.text)):
+                                   re.search(r"牵头|负责|会同|设在|设立|受理|联系|咨询|主管|组织实施|"
+                                             r"向\S{1,24}(提交|递交|报送|提出)|(提交|报送)\S{0,12}至", c.text)):
         return False
     if first == "deadline" and not (c.deadline or c.years or _WHEN.search(c.text)):
         return False
@@ -204,6 +211,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, main, quote)
         if _names_heading(main, doc.title, u.question):
             score += HEADING_BONUS
+        score += TITLE_BONUS * _ask_in_title(u, doc.title)
         if doc.region and gazetteer().get(doc.region) in u.places:
             score += PLACE_BONUS  # the document of the place named, before those of places around it
         ev = Evidence(main, doc, quote, max(cov, ask_cov), score, h.dense, family)
@@ -212,6 +220,20 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
             out[main.clause_id] = (score, rank, ev)
     ranked = sorted(out.values(), key=lambda x: (-x[0], x[1]))
     return [e for _, _, e in ranked]
+
+
+@functools.lru_cache(maxsize=4096)
+def _title_form(title: str) -> str:
+    return norm(title).lower()
+
+
+def _ask_in_title(u: Understanding, title: str) -> float:
+    asked = [t for t in u.terms if u.roles.get(t) == ROLE_ASK]
+    total = sum(u.weight(t) for t in asked)
+    if total <= 0:
+        return 0.0
+    t_form = _title_form(title)
+    return sum(u.weight(t) for t in asked if norm(t).lower() in t_form) / total
 
 
 _ASKS_ALL = re.compile(r"哪些|哪几|什么材料|啥材料|都要|都有|所有|全部")

@@ -170,11 +170,18 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str) -> float:
         bonus += 0.1
     elif part.intent == "deadline" and (c.deadline or _CALENDAR_DATE.search(quote)):
         bonus += 0.3  # a day on the calendar, before clauses that merely mention a year or a month
+    elif part.intent == "eligibility":
+        if c.path and _CONDITION_HEADING.search(c.path[-1]):
+            bonus += 0.2  # the clause under "申请条件"/"补贴对象" states who qualifies
+        if _THRESHOLD.search(quote):
+            bonus += 0.1  # "连续两年每年接收超过50人": a bar to reach
     elif part.intent == "deadline" and "时长" in part.wants and _TIME_LIMIT.search(quote):
         bonus += 0.2  # "多久内申请": a period counted from an event, before periods that only qualify someone
     return bonus
 
 
+_CONDITION_HEADING = re.compile(r"条件|对象|资格|要求|范围|标准")
+_THRESHOLD = re.compile(r"(达到|超过|不低于|不少于|不超过|以上|满)\S{0,4}\d|\d+(\.\d+)?\s*\S{0,3}(以上|以下|以内)")
 _CALENDAR_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}\s*年\s*\d{1,2}\s*月")
 
 

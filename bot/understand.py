@@ -18,6 +18,7 @@ import numpy as np
 
 from bot import intents, wordclass
 from bot.language import (
+    ASKS_WHICH_UNIT,
     CN_DIGITS,
     CUE_WORDS,
     FILLER,
@@ -173,6 +174,8 @@ def wants_of(text: str) -> set[str]:
     out = {k for k, rx in WANTS.items() if rx.search(text)}
     if "时长" in out and FREQUENCY.search(text):
         out.discard("时长")
+    if "材料" in out and ASKS_WHICH_UNIT.search(text):
+        out.discard("材料")
     return out
 
 
