@@ -11,6 +11,8 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+import cn2an
+
 from bot import quotes
 from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
 from bot.understand import ROLE_ASK, Part, Understanding
@@ -92,11 +94,28 @@ def clause_context(c: Clause, doc: PolicyDocument | None) -> str:
     return norm(" ".join(parts)).lower()
 
 
+_CN_COUNT = re.compile(r"^([一二两三四五六七八九十百]+)(个?(年|月|天|日|周|人|家|次|万元|元|万))$")
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_digits(term: str) -> str | None:
+    m = _CN_COUNT.match(term)
+    if m is None:
+        return None
+    try:
+        return f"{int(cn2an.cn2an(m.group(1), 'smart'))}{m.group(2)}"
+    except ValueError:
+        return None
+
+
 def term_match(term: str, context: str, abbreviations: dict[str, str]) -> float:
     """1 when the context states the term or the word documents use for it, 0.5 when it states a
     two-character core of a longer colloquial word ("本科生" → "本科"), else 0."""
     t = norm(term).lower()
     if t in context:
+        return 1.0
+    digits = _in_digits(t)
+    if digits and digits in context:  # "两年" as documents write it: "2年"
         return 1.0
     long = abbreviations.get(term)
     if long and norm(long).lower() in context:

@@ -85,15 +85,36 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
     useful = [s for s in sents if not _is_restatement(s, label)] or sents
     total = sum(u.weight(t) for t in u.terms) or 1.0
     focus = set(part.terms)
+    figures = asker_numbers(u)
     scored = []
     for i, s in enumerate(useful):
         sn = norm(s).lower()
         score = sum(u.weight(t) * (1.5 if t in focus else 1.0) for t in u.terms if norm(t).lower() in sn)
         if prefer is not None and prefer.search(s):
             score += 0.5 * total
+        if figures and any(rx.search(sn) for rx in figures):
+            score += FIGURE_SHARE * total  # "带动5个人就业" → the sentence of the 5-person bracket
         scored.append((score, -i, s))
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [useful[0]]
+
+
+# Share of the question's weight a sentence gains by stating a number the asker typed ("招了3个人" →
+# "招用3人以下的…"): the bracket a figure falls in. Chosen on the tuning sets.
+FIGURE_SHARE = 0.3
+
+
+def asker_numbers(u: Understanding) -> list[re.Pattern[str]]:
+    """The asker's own figures (not years), each as a pattern that finds it in a text with its unit when it
+    has one ("5个人" finds "5人及以上", not "5年内")."""
+    out = []
+    for f in dict.fromkeys(u.figures):
+        m = re.match(r"(\d+(?:\.\d+)?)\s*个?(\S?)", f.strip())
+        if m is None or re.match(r"^(19|20)\d\d$", m.group(1)):
+            continue
+        unit = {"周": "周?岁"}.get(m.group(2), re.escape(m.group(2)))
+        out.append(re.compile(rf"(?<![\d.]){re.escape(m.group(1))}\s*个?{unit}"))
+    return out
 
 
 def layout_item(c: Clause, u: Understanding) -> str | None:
@@ -209,6 +230,7 @@ def key_phrases(phrases: list[str], u: Understanding, part: Part, quote: str = "
     sents = [norm(x).lower() for x in sentences(quote)] if quote else []
     asked_years = set(re.findall(r"20\d{2}", part.text)) or set(re.findall(r"20\d{2}", u.question))
     focus = set(part.terms)
+    figures = asker_numbers(u)
     scored = []
     for i, p in enumerate(phrases):
         pn = norm(p).lower()
@@ -219,6 +241,10 @@ def key_phrases(phrases: list[str], u: Understanding, part: Part, quote: str = "
         if asked_years and sent_years and not asked_years & sent_years:
             score *= 0.3  # the question names 2026; this phrase is about 2027
         scored.append((score, -i, p))
+    if figures:  # the asker's figure falls in one bracket: the phrases of the sentences that state it
+        hit = [x for x in scored if any(rx.search(next((y for y in sents if norm(x[2]).lower() in y), ""))
+                                        for rx in figures)]
+        scored = hit or scored
     best = max(s for s, _, _ in scored)
     if best <= 0:
         return phrases[:limit]
