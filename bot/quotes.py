@@ -86,6 +86,7 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
     total = sum(u.weight(t) for t in u.terms) or 1.0
     focus = set(part.terms)
     figures = asker_numbers(u)
+    years = asked_years(u, part)
     scored = []
     for i, s in enumerate(useful):
         sn = norm(s).lower()
@@ -94,6 +95,8 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
             score += 0.5 * total
         if figures and any(rx.search(sn) for rx in figures):
             score += FIGURE_SHARE * total  # "带动5个人就业" → the sentence of the 5-person bracket
+        if years and any(y in sn for y in years):
+            score += FIGURE_SHARE * total  # the year the question names
         scored.append((score, -i, s))
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [useful[0]]
@@ -171,10 +174,21 @@ def asked_unit(question: str) -> str | None:
     return None
 
 
+# Ranking lead of a quote that states the year the question names. Chosen on the tuning sets.
+YEAR_BONUS = 0.2
+
+
+def asked_years(u: Understanding, part: Part) -> list[str]:
+    return re.findall(r"(?:19|20)\d{2}", part.text) or re.findall(r"(?:19|20)\d{2}", u.question)
+
+
 def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str) -> float:
     """A target question is best answered by prose that states a quantity in the unit asked for; a
     contact question by a clause that names its units."""
     bonus = 0.0
+    years = asked_years(u, part)
+    if years and part.intent in ("target", "amount", "deadline", "general") and any(y in quote for y in years):
+        bonus += YEAR_BONUS  # "2020年业务收入有多少": the sentence of that year, not of the plan's end year
     if part.intent == "target":
         unit = asked_unit(part.text)
         if unit and re.search(rf"\d+(?:\.\d+)?\s*{unit}", quote):
