@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cn2an
 
 from bot import quotes
-from bot.language import BENEFIT_KINDS, BENEFIT_SUBJECTS, BENEFIT_WORDS, YES_NO_ELIGIBILITY
+from bot.language import YES_NO_ELIGIBILITY, named_benefits
 from bot.understand import ROLE_ASK, Part, Understanding
 from bot.vocabulary import Vocabulary
 from core.injection import addresses_assistant
@@ -155,15 +155,10 @@ def _coverage(u: Understanding, context: str, vocab: Vocabulary, focus: set[str]
     return hit / total, ask
 
 
-_BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_WORDS})")
-
-
 def benefit_mismatch(question: str, context: str, abbreviations: dict[str, str]) -> list[str]:
     """Kinds of benefit the question names that the clause does not mention: a clause about 租金补贴 does
     not answer a question about 税收减免."""
-    q = norm(question)
-    named = [b for b in BENEFIT_KINDS if b in q] + [m.group(1) for m in _BENEFIT_NAMED.finditer(q)]
-    return [b for b in dict.fromkeys(named)
+    return [b for b in named_benefits(norm(question))
             if b not in context and norm(abbreviations.get(b, b)) not in context]
 
 

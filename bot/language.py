@@ -146,6 +146,13 @@ BENEFIT_SUBJECTS = (
     "房租", "生活", "求职", "创业", "就业", "扩岗", "留用", "稳岗",
 )
 BENEFIT_WORDS = "补贴|补助|减免|优惠|奖励|资助|贴息|支持|奖补"
+_BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_WORDS})")
+
+
+def named_benefits(text: str) -> list[str]:
+    """The kinds of benefit a question names ("实习补贴" → 实习), in order."""
+    named = [b for b in BENEFIT_KINDS if b in text] + [m.group(1) for m in _BENEFIT_NAMED.finditer(text)]
+    return list(dict.fromkeys(named))
 
 # How people shorten words of policy language, and how documents write them. General usage only.
 ABBREVIATIONS: dict[str, str] = {

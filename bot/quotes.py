@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.language import BENEFIT_WORDS, named_benefits
 from bot.understand import Part, Understanding
 from core.records import TABLE_HEADER_PREFIX, Clause
 from core.text import norm
@@ -77,7 +78,10 @@ def _is_restatement(s: str, label: str) -> bool:
     return st.endswith(("？", "?")) or (bool(label) and label in st and len(norm(st)) <= len(norm(label)) + 4)
 
 
-def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Pattern[str] | None, limit: int) -> list[str]:
+def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Pattern[str] | None, limit: int,
+                   prefer_share: float = 0.5) -> list[str]:
+    """The sentences that speak to the question, best first: its words (the part's own count more), the
+    kind of fact asked (prefer, worth prefer_share of the question's weight), its figures, year and benefit."""
     sents = sentences(c.text)
     if not sents:
         return [c.text]
@@ -87,16 +91,19 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
     focus = set(part.terms)
     figures = asker_numbers(u)
     years = asked_years(u, part)
+    benefits = named_benefits(norm(part.text))
     scored = []
     for i, s in enumerate(useful):
         sn = norm(s).lower()
         score = sum(u.weight(t) * (1.5 if t in focus else 1.0) for t in u.terms if norm(t).lower() in sn)
         if prefer is not None and prefer.search(s):
-            score += 0.5 * total
+            score += prefer_share * total
         if figures and any(rx.search(sn) for rx in figures):
             score += FIGURE_SHARE * total  # "带动5个人就业" → the sentence of the 5-person bracket
         if years and any(y in sn for y in years):
             score += FIGURE_SHARE * total  # the year the question names
+        if benefits and any(_names_benefit(b, sn) for b in benefits):
+            score += 0.5 * total  # "实习补贴每个月多少": the sentence of that benefit, not of the asker's situation
         scored.append((score, -i, s))
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [useful[0]]
@@ -118,6 +125,10 @@ def asker_numbers(u: Understanding) -> list[re.Pattern[str]]:
         unit = {"周": "周?岁"}.get(m.group(2), re.escape(m.group(2)))
         out.append(re.compile(rf"(?<![\d.]){re.escape(m.group(1))}\s*个?{unit}"))
     return out
+
+
+def _names_benefit(subject: str, sentence: str) -> bool:
+    return bool(re.search(rf"{re.escape(subject)}\S{{0,2}}({BENEFIT_WORDS})", sentence))
 
 
 def layout_item(c: Clause, u: Understanding) -> str | None:
@@ -144,13 +155,15 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
     if prefer is None and re.search(r"多少|几|比例|比重|百分", part.text):
         prefer = PREFER["target"]
     unit = asked_unit(part.text)
+    share = 0.5
     if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
         prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
+        share = 1.0  # "年龄有限制吗": the sentence with the age, whatever else the asker's case matches
     elif "时长" in part.wants:
         # "多久内申请": the period counted from an event ("之日起2年内向…申请"), before any period the clause names
         prefer = _TIME_LIMIT if _TIME_LIMIT.search(c.text) else _DURATION
     limit = 4 if part.list_mode or part.intent in ("eligibility", "procedure") else 2
-    picked = best_sentences(c, u, part, prefer=prefer, limit=limit)
+    picked = best_sentences(c, u, part, prefer=prefer, limit=limit, prefer_share=share)
     in_order = sorted(picked, key=c.text.find)
     # several sentences are quoted together only when they stand together in the clause
     joined = "".join(in_order)
@@ -163,7 +176,7 @@ def states_quantity(text: str) -> bool:
 
 def asked_unit(question: str) -> str | None:
     """'多少家' → 家: the unit the asker expects, used to pick the sentence that states it."""
-    if re.search(r"多大年龄|几岁|多少岁|年龄(限制|要求|上限)|多大岁数", question):
+    if re.search(r"多大年龄|几岁|多少岁|年龄\S{0,2}(限制|要求|上限|规定|门槛)|多大岁数", question):
         return "岁"
     m = re.search(r"(?:多少|几)(万元|亿元|万人|平方米|家|个|人|户|件|所|部|名|场|次|项|座|台|亩)", question)
     if m:
