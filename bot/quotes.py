@@ -268,6 +268,10 @@ def key_phrases(phrases: list[str], u: Understanding, part: Part, quote: str = "
         if asked_years and sent_years and not asked_years & sent_years:
             score *= 0.3  # the question names 2026; this phrase is about 2027
         scored.append((score, -i, p))
+    benefits = named_benefits(norm(part.text))
+    if benefits:  # "见习补贴每个月多少": the phrases of that benefit, not of others the sentence names
+        named = [x for x in scored if any(_names_benefit(b, norm(x[2]).lower()) for b in benefits)]
+        scored = named or scored
     if figures:  # the asker's figure falls in one bracket: the phrases of the sentences that state it
         hit = [x for x in scored if any(rx.search(next((y for y in sents if norm(x[2]).lower() in y), ""))
                                         for rx in figures)]
