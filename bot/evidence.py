@@ -198,8 +198,9 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
     n = max(1, len(hits))
     for rank, h in enumerate(hits):
         doc, c = h.document, h.clause
-        if doc is None or (c.path[:1] in HEADER_PATHS and part.intent != "metadata"):
-            continue
+        if doc is None or (c.path[:1] in HEADER_PATHS and part.intent != "metadata"
+                           and not (part.wants & CONTACT_WANTS and c.contacts)):
+            continue  # a notice's header answers who issued it, and whom to call ("联系人：…") — nothing else
         if is_instruction(c):
             continue
         lead = fam.lead_in(c) or (c if fam.items_of(c) else None)

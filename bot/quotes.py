@@ -145,7 +145,12 @@ def layout_item(c: Clause, u: Understanding) -> str | None:
 def choose(c: Clause, u: Understanding, part: Part) -> str:
     """The verbatim words of the clause that state what the part asks."""
     if c.kind == "task_row" and "\t" in c.text:
-        return c.text.split("\t")[0]  # the task cell; units and deadline go in the fields line
+        # the task cell, or the cell of the row that states what is asked ("依托“12320”开通…专线");
+        # units and deadline go in the fields line
+        cells = [x for x in c.text.split("\t") if x.strip()]
+        scored = [(sum(u.weight(t) for t in part.terms if norm(t).lower() in norm(x).lower()), -i, x)
+                  for i, x in enumerate(cells[:2])]
+        return max(scored)[2] if scored else c.text.split("\t")[0]
     if "\t" in c.text:
         return c.text  # an indicator row: its cells only make sense together
     item = layout_item(c, u)
