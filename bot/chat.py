@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bot import compose, evidence, intents, quotes, verify, wordclass
+from bot import compose, evidence, family, intents, quotes, verify, wordclass
 from bot.compose import REFUSAL, Section
 from bot.evidence import Evidence
 from bot.language import QUESTION_MARK
@@ -37,7 +37,7 @@ _UNIT_TASKS = re.compile(r"哪些|什么任务|什么工作|负责什么|牵头�
 _DOC_META = re.compile(r"文号|发文|印发|发布|发的|哪天|日期|时间|单位|机关|全称|标题|名称|叫什么|制定|出台|成文")
 _ASKS_NUMBER = re.compile(r"文号|字号")
 _ASKS_ISSUER = re.compile(r"发文单位|发文机关|(哪个|哪家|什么|哪些)(单位|部门|机关|机构)\S{0,2}"
-                          r"(印发|发布|发的|出的|出台|制定|发文)|谁(印发|发布|发的|出的|制定|出台)|来源")
+                          r"(印发|发布|发的|出的|出台|制定|发文)|谁(印发|发布|发的|出的|制定|出台)|信息来源|文章来源")
 _ASKS_DATE = re.compile(r"哪天|日期|(什么时候|何时|哪年)(印发|发布|发的|出台)|印发时间|发布时间")
 PAGE_METADATA = "基本信息"  # path ingest gives the metadata block a web page shows above its text
 _ASKS_SPAN = re.compile(r"几年|多少年|多久|多长|期限")
@@ -195,7 +195,8 @@ class PolicyBot:
             listed = self._unit_tasks(u, unit)
             if listed is not None:
                 return listed
-        found = self._search(u, self.tuning.hits)
+        lists = any(p.list_mode for p in u.parts) and len(u.parts) == 1
+        found = self._search(u, self.tuning.list_hits if lists else self.tuning.hits)
         hits = self._with_carried(u, found.hits)
         sections = self._select(u, hits)
         if not any(s.evidence for s in sections):
@@ -251,8 +252,7 @@ class PolicyBot:
             if len(u.parts) == 1 and len(multi) > 1:
                 return [Section(part, e, heading=f"【{compose.region_label(e.doc)}】") for e in multi]
             if part.list_mode and len(u.parts) == 1:
-                listed = [e for e in cands if e.doc.doc_id == best.doc.doc_id][: tune.list_items]
-                return [Section(part, e) for e in listed]
+                return [Section(part, e) for e in _list_items(best, cands, tune.list_items)]
             sections.append(Section(part, best))
         return _merge_same_clause(sections)
 
@@ -427,6 +427,24 @@ class PolicyBot:
     @staticmethod
     def render_text(ans: Answer) -> str:
         return "\n".join([ans.answer, *(f"⚠ {w}" for w in ans.warnings)])
+
+
+def _list_items(best: Evidence, cands: list[Evidence], limit: int) -> list[Evidence]:
+    """The items of a list answer: clauses of the best one's document, from the best one's part of the
+    document when that part holds several ("面向单位的扶持政策" rather than the benefits for graduates, when
+    a company asks), without an item's own aspects ("一、小微企业社保补贴 › 申领方式") beside it."""
+    same_doc = [e for e in cands if e.doc.doc_id == best.doc.doc_id]
+    section = best.clause.path[:1]
+    inside = [e for e in same_doc if e.clause.path[:1] == section]
+    pool = inside if section and len({tuple(e.clause.path) for e in inside}) >= 3 else same_doc
+    out: list[Evidence] = []
+    for e in pool:
+        path = e.clause.path
+        if any(len(o.clause.path) < len(path) and path[: len(o.clause.path)] == o.clause.path
+               and not family.NUMBERED.match(path[-1]) for o in out):
+            continue
+        out.append(e)
+    return out[:limit]
 
 
 def _merge_same_clause(sections: list[Section]) -> list[Section]:

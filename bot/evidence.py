@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import cn2an
 
 from bot import quotes
+from bot.family import NUMBERED
 from bot.language import YES_NO_ELIGIBILITY, named_benefits
-from bot.understand import ROLE_ASK, Part, Understanding
+from bot.understand import ROLE_ASK, ROLE_PREAMBLE, Part, Understanding
 from bot.vocabulary import Vocabulary
 from core.injection import addresses_assistant
 from core.records import Clause, PolicyDocument, ScoredClause
@@ -134,17 +135,20 @@ def coverage(u: Understanding, context: str, vocab: Vocabulary, *, focus: set[st
     return _coverage(u, context, vocab, focus)[0]
 
 
-def _coverage(u: Understanding, context: str, vocab: Vocabulary, focus: set[str] | None) -> tuple[float, float]:
+def _coverage(u: Understanding, context: str, vocab: Vocabulary, focus: set[str] | None,
+              situation: str = "") -> tuple[float, float]:
     """(share of all topic weight stated, share of the ask's own weight stated). The second lets a clause
     that answers the ask support it although it does not repeat the asker's situation ("我们是一家规上
-    高新技术企业，…找哪个部门"): the situation narrows, it is not what is asked."""
+    高新技术企业，…找哪个部门"): the situation narrows, it is not what is asked. `situation` is text that
+    may state the asker's situation but not the ask (the "补贴条件" beside a "补贴标准")."""
     total = hit = ask_total = ask_hit = 0.0
     for t in u.terms:
         w = u.weight(t)
         asked = u.roles.get(t) == ROLE_ASK
         if focus is not None and asked and t not in focus:
             w *= ROLE_OTHER_PART
-        m = w * term_match(t, context, vocab.abbreviations)
+        told = u.roles.get(t) == ROLE_PREAMBLE  # the asker's own situation, not the ask nor an earlier turn's
+        m = w * term_match(t, context + situation if told and situation else context, vocab.abbreviations)
         total, hit = total + w, hit + m
         if asked:
             ask_total, ask_hit = ask_total + w, ask_hit + m
@@ -220,10 +224,12 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
                 continue
         quote = quotes.choose(main, u, part)
         family = _family_quotes(u, part, main, c, lead, items, vocab, doc) if lead is not None else []
-        cov, ask_cov = _coverage(u, context, vocab, focus) if u.terms else (0.0, 0.0)
+        beside = fam.siblings_of(c)
+        situation = norm(" ".join(x.text for x in beside)).lower() if beside else ""
+        cov, ask_cov = _coverage(u, context, vocab, focus, situation) if u.terms else (0.0, 0.0)
         own = coverage(u, norm(" ".join([main.text, *(q for _, q in family)])).lower(), vocab, focus=focus) \
             if u.terms else 0.0
-        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, main, quote)
+        score = cov + 0.3 * own + 0.25 * (1 - rank / n) + quotes.facet_bonus(u, part, main, quote, doc.period_end)
         if _names_heading(main, doc.title, u.question):
             score += HEADING_BONUS
         score += TITLE_BONUS * _ask_in_title(u, doc.title)
@@ -252,15 +258,12 @@ def _ask_in_title(u: Understanding, title: str) -> float:
 
 
 _ASKS_ALL = re.compile(r"哪些|哪几|什么材料|啥材料|都要|都有|所有|全部")
-_NUMBERING = re.compile(
-    r"^\s*(第[一二三四五六七八九十百零\d]+[条章节]|[（(]?[一二三四五六七八九十\d]+[）)、.．]|[①-⑳])\s*"
-)
 
 
 def _names_heading(c: Clause, title: str, question: str) -> bool:
     q = norm(question)
     for h in c.path[-2:]:
-        core = norm(_NUMBERING.sub("", h)).strip("：:。")
+        core = norm(NUMBERED.sub("", h)).strip("：:。")
         # a heading that repeats the document's own subject ("（一）就业见习基地") singles nothing out
         if len(core) >= 4 and core in q and core not in norm(title):
             return True

@@ -23,7 +23,8 @@ _ISSUED_WHEN = re.compile(
     r"(什么时候|啥时候|何时|哪天|哪年|几月|哪一天)\S{0,2}(印发|发布|出台|发的|出的|颁布|下发|公布)"
 )
 # "哪个部门出的", "谁发布的": who issued the document, not whom to contact
-_ISSUED_BY = re.compile(r"(哪个|哪家|什么|哪些|谁)\S{0,4}(印发|发布|出台|制定|出的|颁布|下发|发文)")
+_ISSUED_BY = re.compile(r"(哪个|哪家|什么|哪些)(部门|单位|机关|机构)\S{0,2}(印发|发布|出台|制定|出的|颁布|下发|发文)|"
+                        r"谁(印发|发布|出台|制定|出的|颁布|下发)")
 # "有啥入统奖励", "补贴吗": asking about a benefit is asking for its amount
 _BENEFIT_ASK = re.compile(r"(啥|什么|哪些|哪种|有没有|多少|几)[^，,。？?]{0,8}(奖励|补贴|补助|资助|奖补|奖金)|"
                           r"(奖励|补贴|补助|资助|奖补)\s*(吗|呢|多少|几)")

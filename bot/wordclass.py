@@ -43,9 +43,9 @@ def known(word: str) -> bool:
 
 
 # Tags of words that only wrap a question: adverbs, pronouns, conjunctions, prepositions, particles, modals,
-# interjections, numerals, measure and direction words ("已经", "这个", "要是"). Verbs are not among them:
-# "报名" may be just what the documents lack.
-FUNCTION_TAGS = frozenset("d r c p u y e o m q f".split()) | {"rr", "rz", "ul", "uj", "uz", "ud", "ug", "uv", "ad"}
+# interjections ("已经", "这个", "要是"). Verbs are not among them: "报名" may be just what the documents
+# lack; nor numerals: "十五五" names a plan the documents may not have.
+FUNCTION_TAGS = frozenset("d r c p u y e o".split()) | {"rr", "rz", "ul", "uj", "uz", "ud", "ug", "uv", "ad"}
 
 
 def is_function_word(word: str) -> bool:
