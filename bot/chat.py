@@ -6,6 +6,7 @@ module runs them in order and keeps what a conversation carries from one turn to
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -19,7 +20,7 @@ import numpy as np
 from bot import compose, evidence, family, intents, quotes, verify, wordclass
 from bot.compose import REFUSAL, Section
 from bot.evidence import Evidence
-from bot.language import QUESTION_MARK
+from bot.language import FACET_QUERY_WORDS, QUESTION_MARK
 from bot.llm import LLMAnswerer
 from bot.understand import Carried, Part, Understanding, understand
 from bot.vocabulary import Vocabulary, learn
@@ -145,7 +146,17 @@ class PolicyBot:
         return self._search(u, k).hits
 
     def _search(self, u: Understanding, k: int) -> SearchResult:
-        return self.index.search(u.query, k=k, filters=self._filters(u), mode=self.search_mode, query_vector=u.vector)
+        words = FACET_QUERY_WORDS.get(u.intent)
+        if words is None or self.search_mode == "dense":
+            return self.index.search(u.query, k=k, filters=self._filters(u), mode=self.search_mode,
+                                     query_vector=u.vector)
+        # the words documents head such facts with ("申请程序", "受理"), for the lexical side only: the
+        # meaning of the question, embedded, stays the asker's own
+        if u.vector is None and self.search_mode == "hybrid":
+            with contextlib.suppress(BackendUnavailable):  # the search then reports dense as down
+                u.vector = self.index.embed_query(u.query)
+        return self.index.search(f"{u.query} {words}", k=k, filters=self._filters(u), mode=self.search_mode,
+                                 query_vector=u.vector)
 
     def _filters(self, u: Understanding) -> Filters | None:
         if u.doc_ids:

@@ -73,6 +73,14 @@ TOPICAL_CUES = frozenset(
 CUE_WORDS = frozenset(w for words in FACET_CUES.values() for w in words if w not in TOPICAL_CUES)
 FACET_ORDER = ("metadata", "validity", "contact", "deadline", "amount", "eligibility", "procedure", "target", "list")
 
+# Words documents head a kind of fact with, added to the lexical query of a question asking for it:
+# "给员工申请人才公寓是个什么流程" finds the clause under "申请程序" that never says "流程".
+FACET_QUERY_WORDS = {
+    "procedure": "申请程序 流程 受理 提出申请",
+    "contact": "牵头单位 责任单位 受理 联系电话",
+    "eligibility": "申请条件 对象",
+}
+
 # Words that carry no topic of their own: dropped before judging whether a clause answers.
 FILLER = frozenset(
     "公司 我司 本公司 我们 咱们 咱 俺们 企业 单位 钱 能拿 拿 奖 多少 多少钱 可以 能 给 有 没有 是否 是不是 请问 "
@@ -163,7 +171,8 @@ ABBREVIATIONS: dict[str, str] = {
     "租房": "租金", "创业贷": "创业担保贷款", "贷款贴息": "贴息", "员工": "职工", "工人": "职工", "招人": "招用",
     "高新企业": "高新技术企业", "小巨人": "专精特新", "牌照": "许可证", "执照": "营业执照", "户口": "户籍",
     "落户": "入户", "入户": "户籍", "本科生": "本科", "中专": "中等职业", "大专": "专科", "老婆": "配偶",
-    "老公": "配偶", "爱人": "配偶", "媳妇": "配偶", "套房": "住房", "房子": "住房", "买房": "购房", "孩子": "子女",
+    "房贷": "住房贷款", "老公": "配偶", "爱人": "配偶", "媳妇": "配偶", "套房": "住房", "房子": "住房", "买房": "购房",
+    "孩子": "子女",
     "小孩": "子女", "店铺": "场地", "铺面": "场地", "门面": "场地", "办公室": "场地", "厂房": "场地",
     "应届生": "高校毕业生",
     "上班": "就业", "找工作": "求职", "开公司": "创业", "开店": "创业", "当老板": "创业", "个体户": "个体工商户",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from bot.language import BENEFIT_WORDS, named_benefits
+from bot.language import ABBREVIATIONS, BENEFIT_WORDS, named_benefits
 from bot.understand import Part, Understanding
 from core.records import TABLE_HEADER_PREFIX, Clause
 from core.text import norm
@@ -97,7 +97,7 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
     scored = []
     for i, s in enumerate(useful):
         sn = norm(s).lower()
-        score = sum(u.weight(t) * (1.5 if t in focus else other) for t in u.terms if norm(t).lower() in sn)
+        score = sum(u.weight(t) * (1.5 if t in focus else other) for t in u.terms if _says(t, sn))
         if prefer is not None and prefer.search(s):
             score += prefer_share * total
         if figures and any(rx.search(sn) for rx in figures):
@@ -127,6 +127,12 @@ def asker_numbers(u: Understanding) -> list[re.Pattern[str]]:
         unit = {"周": "周?岁"}.get(m.group(2), re.escape(m.group(2)))
         out.append(re.compile(rf"(?<![\d.]){re.escape(m.group(1))}\s*个?{unit}"))
     return out
+
+
+def _says(term: str, text: str) -> bool:
+    """The text states the term, or the word documents use for it ("老婆" → "配偶")."""
+    t = norm(term).lower()
+    return t in text or (term in ABBREVIATIONS and norm(ABBREVIATIONS[term]).lower() in text)
 
 
 def _names_benefit(subject: str, sentence: str) -> bool:
@@ -231,16 +237,23 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str, plan_end: i
     elif part.intent == "deadline" and (c.deadline or _CALENDAR_DATE.search(quote)):
         bonus += 0.3  # a day on the calendar, before clauses that merely mention a year or a month
     elif part.intent == "eligibility":
-        if c.path and _CONDITION_HEADING.search(c.path[-1]):
-            bonus += 0.2  # the clause under "申请条件"/"补贴对象" states who qualifies
         if _THRESHOLD.search(quote):
             bonus += 0.1  # "连续两年每年接收超过50人": a bar to reach
     elif part.intent == "deadline" and "时长" in part.wants and _TIME_LIMIT.search(quote):
         bonus += 0.2  # "多久内申请": a period counted from an event, before periods that only qualify someone
+    heading = _FACET_HEADINGS.get(part.intent)
+    if heading is not None and any(heading.search(h) for h in c.path[-2:]):
+        bonus += 0.2  # the clause under "申请条件" states who qualifies, under "申请程序" how to apply
     return bonus
 
 
-_CONDITION_HEADING = re.compile(r"条件|对象|资格|要求|范围|标准")
+# Headings under which documents state each kind of fact ("补贴对象", "申请程序", "补贴标准", "受理部门").
+_FACET_HEADINGS = {
+    "eligibility": re.compile(r"条件|对象|资格|要求|范围"),
+    "procedure": re.compile(r"程序|流程|步骤|办理|申请方式|申领方式|申报方式|受理"),
+    "amount": re.compile(r"标准|金额|额度"),
+    "contact": re.compile(r"受理|责任部门|责任单位|联系|咨询"),
+}
 _THRESHOLD = re.compile(r"(达到|超过|不低于|不少于|不超过|以上|满)\S{0,4}\d|\d+(\.\d+)?\s*\S{0,3}(以上|以下|以内)")
 _CALENDAR_DATE = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}\s*年\s*\d{1,2}\s*月")
 
