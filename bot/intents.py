@@ -9,7 +9,7 @@ from importlib import resources
 
 import numpy as np
 
-from bot.language import FACET_CUES, FACET_ORDER
+from bot.language import FACET_CUES, FACET_ORDER, YES_NO_ELIGIBILITY
 
 _MONEY = re.compile(r"钱|奖|补|资助|贷|借|额度|万元|元|封顶|利率|贴息|报销|费|租金|房租|价格|工资|薪")
 _COUNTED = re.compile(r"(多少|几)(个|家|人|户|所|座|台|名|项|场|次|平方|亩|公里|千米|亿元?|万人|万户|%|倍)")
@@ -46,6 +46,8 @@ def cue_facets(text: str) -> list[str]:
         found.remove("amount")  # "最多能开几个月": a limit, but not of money
     if "amount" in found and "target" in found:
         found.remove("target" if _MONEY.search(text) else "amount")
+    if not found and YES_NO_ELIGIBILITY.search(text):
+        found.append("eligibility")  # "能申请新引进人才奖励吗": whether, not how much
     if "amount" not in found and _BENEFIT_ASK.search(text) and not {"eligibility", "procedure"} & set(found):
         found.append("amount")
     if "多少" in text and not {"amount", "target"} & set(found):
