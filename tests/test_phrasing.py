@@ -33,6 +33,17 @@ PLAN = """岚溪县电子商务发展行动计划
 到2027年，全县农产品网络零售额达到12亿元，培育电商示范企业30家。
 """
 
+NOTICE = """岚溪县人才公寓申请公告
+
+一、申请材料
+1.创新型企业需提供《人才公寓申请表（企业）》。
+2.创新型企业需提供营业执照复印件。
+3.创新型企业需提供员工劳动合同复印件。
+二、申请程序
+1.创新型企业人才以企业的名义申请，由企业整体租赁，企业向县科技局提出申请。
+2.个人申请的，向县人才服务中心提交材料。
+"""
+
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>岚溪县青年见习补贴申领指南 - 岚溪县人民政府门户网站</title>
 <meta name="ArticleTitle" content="岚溪县青年见习补贴申领指南">
@@ -61,6 +72,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, settings_factory):
     (docs / "lanxi-startup-faq.txt").write_text(FAQ, encoding="utf-8")
     (docs / "lanxi-ecommerce-plan.txt").write_text(PLAN, encoding="utf-8")
     (docs / "lanxi-internship-guide.html").write_text(PAGE, encoding="utf-8")
+    (docs / "lanxi-apartment-notice.txt").write_text(NOTICE, encoding="utf-8")
     settings = settings_factory(root / "index")
     report = ingest_paths([docs], settings=settings)
     assert not report.failed, report.failed
@@ -108,9 +120,33 @@ def test_validity_in_years(bot) -> None:
     assert "有效期4年" in ans.answer
 
 
+def test_a_procedure_is_found_under_its_heading_though_the_clause_never_says_so(bot) -> None:
+    ans = ask(bot, "我们是岚溪县的创新型企业，给员工申请人才公寓是个什么流程？")
+    assert "整体租赁" in ans.answer and "县科技局" in ans.answer
+
+
 def test_who_issued_a_web_page_and_when(bot) -> None:
     ans = ask(bot, "岚溪县青年见习补贴申领指南是哪天发的？哪个部门出的？")
     assert not ans.refused
     assert "岚溪县人力资源和社会保障局" in ans.answer and "2026年4月9日" in ans.answer
     page_block = [c for c in ans.citations if c.clause == "基本信息"]
     assert page_block and "2026-04-09" in page_block[0].quote
+
+
+def test_a_list_keeps_to_the_part_of_the_document_its_best_item_is_in() -> None:
+    """"单位能享受哪些扶持": the benefits for companies, one per item, not an item's own aspects, and not the
+    benefits for graduates that rank lower."""
+    from bot.chat import _list_items
+    from bot.evidence import Evidence
+    from core.records import Clause, PolicyDocument
+
+    doc = PolicyDocument("d", "岚溪县青年就业扶持政策清单", None, None, None, None, None, None, None, None,
+                         "effective", "list.html", "0" * 64)
+    paths = [["面向单位", "一、社保补贴"], ["面向单位", "一、社保补贴", "申领方式"], ["面向毕业生", "四、创业补贴"],
+             ["面向单位", "二、扩岗补助"], ["面向单位", "三、见习补贴"], ["面向毕业生", "五、租金补贴"]]
+    ev = [Evidence(Clause(f"c{i}", "d", i, p, f"条款{i}"), doc, f"条款{i}", 1.0, 10.0 - i) for i, p in enumerate(paths)]
+    listed = _list_items(ev[0], ev, 6)
+    assert [e.clause.path[-1] for e in listed] == ["一、社保补贴", "二、扩岗补助", "三、见习补贴"]
+    numbered = [Evidence(Clause(f"n{i}", "d", i, ["二、政策支持", f"{i}.措施{i}"], "x"), doc, "x", 1.0) for i in (1, 2)]
+    lead = Evidence(Clause("n0", "d", 0, ["二、政策支持"], "x"), doc, "x", 1.0)
+    assert [e.clause.clause_id for e in _list_items(lead, [lead, *numbered], 6)] == ["n0", "n1", "n2"]
