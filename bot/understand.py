@@ -295,7 +295,7 @@ def understand(
     carried: Carried | None = None,
     exemplars: intents.ExemplarIndex | None = None,
 ) -> Understanding:
-    q = clean(question)
+    q = vocab.homophones.correct(clean(question))
     preamble, ask = split_preamble(q)
     docs = list(index.docs.values())
     places, place_spans = read_places(q, vocab, index)

@@ -7,7 +7,8 @@ import re
 from dataclasses import dataclass, field
 
 from bot.family import Families, learn_families
-from bot.language import ABBREVIATIONS
+from bot.language import ABBREVIATIONS, FACET_CUES
+from bot.typos import MIN_CLAUSES, Homophones
 from core.records import PolicyDocument
 from core.regions import Gazetteer, Region, gazetteer
 from core.retrieval import Retriever
@@ -38,6 +39,7 @@ class Vocabulary:
     units: list[str] = field(default_factory=list)  # lead unit names, longest first
     region_words: set[str] = field(default_factory=set)  # names people type for the collection's regions
     families: Families = field(default_factory=Families)  # lead-ins and the items under them
+    homophones: Homophones = field(default_factory=Homophones)  # what a pinyin slip was meant to say
 
     @property
     def covered(self) -> list[Region]:
@@ -71,5 +73,6 @@ def learn(index: Retriever) -> Vocabulary:
                     if len(s_core) >= 2 and s_core != short:
                         v.abbreviations.setdefault(s_core, l_core)
     v.families = learn_families(index.clauses)
+    v.homophones = Homophones.build([*index.words(MIN_CLAUSES), *(w for ws in FACET_CUES.values() for w in ws)])
     v.units = sorted({u for c in index.clauses for u in c.lead_units if len(u) >= 3}, key=len, reverse=True)
     return v

@@ -149,6 +149,10 @@ class Retriever(Protocol):
         """How many clauses contain the term as a token (0: the collection never uses the word)."""
         ...
 
+    def words(self, min_clauses: int = 1) -> list[str]:
+        """Every token of the lexical side used by at least min_clauses clauses."""
+        ...
+
     def warm_up(self) -> None: ...
 
 

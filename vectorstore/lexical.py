@@ -92,6 +92,16 @@ class LexicalIndex:
             return 0
         return int(indptr[tid + 1] - indptr[tid])
 
+    def words(self, min_clauses: int = 1) -> list[str]:
+        """Every token used by at least min_clauses clauses."""
+        if self.bm25 is None:
+            return []
+        indptr = self.bm25.scores.get("indptr") if isinstance(self.bm25.scores, dict) else None
+        if indptr is None:
+            return []
+        counts = np.diff(np.asarray(indptr))
+        return [t for t, i in self.bm25.vocab_dict.items() if i < len(counts) and counts[i] >= min_clauses]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every clause (in index order) for the query."""
         if self.bm25 is None:

@@ -457,6 +457,9 @@ class PolicyIndex:
     def doc_freq(self, term: str) -> int:
         return self.lexical.doc_freq(term)
 
+    def words(self, min_clauses: int = 1) -> list[str]:
+        return self.lexical.words(min_clauses)
+
 
 class HybridRetriever(BaseRetriever):
     """The index as a langchain retriever (for chains that expect one)."""
