@@ -118,6 +118,7 @@ class PolicyBot:
             terms=dict(list(prev_u.roles.items())[:16]),
             facets=prev_u.facets,
             clause_ids=[c.clause_id for c in prev_ans.citations],
+            ask=prev_u.ask,
         )
 
     def _resolve(self, question: str, history: list[str]) -> tuple[Understanding, Answer]:

@@ -167,7 +167,7 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
     prefer = next((PREFER[f] for f in part.facets if f in PREFER), None)
     if prefer is None and re.search(r"多少|几|比例|比重|百分", part.text):
         prefer = PREFER["target"]
-    unit = asked_unit(part.text)
+    unit = part_unit(u, part)
     share = 0.5
     if unit and ("target" in part.facets or unit in ("岁", "个月", "年", "天")):
         prefer = re.compile(rf"\d+(?:\.\d+)?\s*(?:周)?{unit}")
@@ -185,6 +185,15 @@ def choose(c: Clause, u: Understanding, part: Part) -> str:
 
 def states_quantity(text: str) -> bool:
     return bool(PREFER["target"].search(text))
+
+
+def part_unit(u: Understanding, part: Part) -> str | None:
+    """The unit the part asks in, or, for a follow-up that only changes the place ("那九龙坡呢？"), the
+    unit the turn before asked in."""
+    unit = asked_unit(part.text)
+    if unit is None and u.follow_up and u.carried is not None:
+        unit = asked_unit(u.carried.ask)
+    return unit
 
 
 def asked_unit(question: str) -> str | None:
@@ -221,7 +230,7 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str, plan_end: i
         # "2020年业务收入有多少": the sentence of that year, not the one of the plan's end year
         bonus += YEAR_BONUS if stated & set(years) else -YEAR_BONUS
     if part.intent == "target":
-        unit = asked_unit(part.text)
+        unit = part_unit(u, part)
         if unit and re.search(rf"\d+(?:\.\d+)?\s*{unit}", quote):
             bonus += 0.2
         elif states_quantity(quote):

@@ -86,6 +86,7 @@ class Carried:
     terms: dict[str, float] = field(default_factory=dict)  # topic word → its role in the earlier turn
     facets: list[str] = field(default_factory=list)
     clause_ids: list[str] = field(default_factory=list)  # the clauses the last answer cited, in order
+    ask: str = ""  # what the last turn asked, as typed
 
 
 @dataclass
