@@ -56,6 +56,7 @@ _YEAR = re.compile(r"^(19|20)\d{2}$")
 _FIGURE = re.compile(
     r"\d+(?:\.\d+)?\s*(?:%|万元|亿元|元|万|亿|个人|个月|人|名|位|家|个|套|次|周岁|岁|年|月|倍|平方米|平米)?"
 )
+_COUNTING = re.compile(r"(多少|几)(个|家|项|名|所|座|台|次|户|件|条|种|类|批|位)")
 _ORIGIN = re.compile(r"(人(?![才民力员口事大])|籍|户口|户籍|居民|同胞)")
 # A part that leaves its ask unsaid: "…呢？", "要是…", "那…" — it asks what the part before it asked.
 _ELLIPTICAL = re.compile(r"呢[?？]?\s*$|^(那|要是|如果|假如|若是|若|换成|万一)")
@@ -309,7 +310,7 @@ def understand(
     number_in_q = _DOC_NUMBER.search(q)
     if number_in_q:
         own = [t for t in own if t not in index.tokenize(number_in_q.group(0))]
-    ask_terms = set(content_terms(index.tokenize(_mask(ask, _shift(place_spans, q, ask))), stop))
+    ask_terms = set(content_terms(index.tokenize(_mask(ask, _shift(place_spans + _figure_spans(q), q, ask))), stop))
     roles: dict[str, float] = {t: (ROLE_ASK if t in ask_terms else ROLE_PREAMBLE) for t in own}
 
     parts = []
@@ -359,7 +360,10 @@ def understand(
 
 
 def _figure_spans(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _FIGURE.finditer(text) if not _YEAR.match(m.group(0).strip())]
+    """The asker's own figures, and the counting words of the question ("多少家", "几个"): a measure word
+    glued to the word after it makes another word ("多少家电商" → 家电)."""
+    spans = [(m.start(), m.end()) for m in _FIGURE.finditer(text) if not _YEAR.match(m.group(0).strip())]
+    return spans + [(m.start(), m.end()) for m in _COUNTING.finditer(text)]
 
 
 def _weights(index: Retriever, terms: list[str]) -> dict[str, float]:

@@ -33,6 +33,12 @@ PLAN = """岚溪县电子商务发展行动计划
 到2027年，全县农产品网络零售额达到12亿元，培育电商示范企业30家。
 """
 
+PLAN2 = """松阳县电子商务发展行动计划
+
+一、发展目标
+到2027年，全县农产品网络零售额达到8亿元，培育电商示范企业20家。
+"""
+
 NOTICE = """岚溪县人才公寓申请公告
 
 一、申请材料
@@ -73,6 +79,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory, settings_factory):
     (docs / "lanxi-ecommerce-plan.txt").write_text(PLAN, encoding="utf-8")
     (docs / "lanxi-internship-guide.html").write_text(PAGE, encoding="utf-8")
     (docs / "lanxi-apartment-notice.txt").write_text(NOTICE, encoding="utf-8")
+    (docs / "songyang-ecommerce-plan.txt").write_text(PLAN2, encoding="utf-8")
     settings = settings_factory(root / "index")
     report = ingest_paths([docs], settings=settings)
     assert not report.failed, report.failed
@@ -98,6 +105,13 @@ def test_the_askers_figure_picks_its_bracket(bot) -> None:
 def test_a_named_year_picks_that_years_figure(bot) -> None:
     ans = ask(bot, "岚溪县2024年农产品网络零售额是多少？")
     assert "6亿元" in ans.answer and "12亿元" not in ans.answer
+
+
+def test_a_follow_up_that_changes_the_place_asks_in_the_same_unit(bot) -> None:
+    first = "岚溪县到2027年要培育多少家电商示范企业？"
+    assert "30家" in head(ask(bot, first))
+    ans = ask(bot, "那松阳县呢？", [first])  # a real county no sample document is about
+    assert "20家" in head(ans) and "8亿元" not in head(ans)
 
 
 def test_the_benefit_named_leads_over_the_askers_situation(bot) -> None:
