@@ -295,12 +295,17 @@ def _lone_table_lines(paras: list[str]) -> set[int]:
 
 
 def _is_part_heading(paras: list[str], i: int) -> bool:
-    """A short unnumbered line right before a list that starts at 一、 heads that list."""
+    """A short unnumbered line right before a list that starts at 一、 heads that list; so does one between
+    a finished sentence and a 一、-level heading, when the numbering runs on across parts ("…给予补贴。" /
+    "面向毕业生的扶持政策" / "四、一次性创业补贴")."""
     p = paras[i].strip()
     if heading_level(p) or _is_table_line(p) or len(p) > 20 or re.search(r"[。，,；;：:！？!?、]", p):
         return False
     nxt = paras[i + 1].strip() if i + 1 < len(paras) else ""
-    return bool(re.match(r"^[一]\s*、", nxt))
+    if re.match(r"^[一]\s*、", nxt):
+        return True
+    prev = paras[i - 1].strip() if i > 0 else ""
+    return heading_level(nxt) == 1 and prev.endswith(("。", "；", ";", "！", "!")) and len(p) >= 4
 
 
 def _is_caption(paras: list[str], i: int, lone: set[int]) -> bool:

@@ -772,3 +772,29 @@ def test_every_status_names_the_words_it_rests_on(tmp_path: Path) -> None:
     assert one(clauses, lambda c: c.clause_id == doc.validity_clause_id).path == ["标题"]
     doc, _ = made_up(tmp_path, "青禾县公共数据开放办法\n一、总则\n为规范公共数据开放，制定本办法。\n", "plain.txt")
     assert (doc.status, doc.validity_text, doc.validity_clause_id) == ("effective", None, None)
+
+
+PARTS_RUN_ON = """岚溪县青年就业扶持政策清单
+
+为促进青年就业，现将扶持政策公布如下。
+面向单位的扶持政策
+一、小微企业社保补贴
+小微企业招用毕业2年内高校毕业生的，给予社会保险补贴。
+二、一次性扩岗补助
+企业招用毕业年度高校毕业生的，按每人1500元给予一次性扩岗补助。
+面向毕业生的扶持政策
+三、一次性创业补贴
+高校毕业生创办小微企业的，可申请1万元的一次性创业补贴。
+四、创业租金补贴
+高校毕业生租用经营场地创业的，每年最高补贴6000元。
+"""
+
+
+def test_part_headings_over_a_numbering_that_runs_on(tmp_path: Path) -> None:
+    """"面向毕业生的扶持政策" between "…扩岗补助。" and "三、…" heads the items after it; it is not the last
+    words of the item before."""
+    _, clauses = made_up(tmp_path, PARTS_RUN_ON)
+    expand = one(clauses, lambda c: "1500元" in c.text)
+    assert expand.path == ["面向单位的扶持政策", "二、一次性扩岗补助"] and "面向毕业生" not in expand.text
+    rent = one(clauses, lambda c: "6000元" in c.text)
+    assert rent.path == ["面向毕业生的扶持政策", "四、创业租金补贴"]
