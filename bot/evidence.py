@@ -223,6 +223,8 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
             if main is None:
                 continue
         quote = quotes.choose(main, u, part)
+        if quotes.other_year_only(u, part, main, quote, doc.period_end):
+            continue
         family = _family_quotes(u, part, main, c, lead, items, vocab, doc) if lead is not None else []
         beside = fam.siblings_of(c)
         situation = norm(" ".join(x.text for x in beside)).lower() if beside else ""

@@ -218,14 +218,31 @@ def asked_years(u: Understanding, part: Part) -> list[str]:
     return re.findall(r"(?:19|20)\d{2}", part.text) or re.findall(r"(?:19|20)\d{2}", u.question)
 
 
+def stated_years(c: Clause, quote: str, plan_end: int | None) -> set[str]:
+    """The years a quote speaks of: those it or its clause names, or, for a plan's 目标 section that names
+    none, the plan's end year."""
+    stated = set(re.findall(r"(?:19|20)\d{2}", quote)) | {str(y) for y in c.years}
+    if not stated and c.kind == "target" and plan_end:
+        stated = {str(plan_end)}
+    return stated
+
+
+def other_year_only(u: Understanding, part: Part, c: Clause, quote: str, plan_end: int | None) -> bool:
+    """A target asked for one year ("2026年要引育多少家") and a clause that sets targets for other years
+    only: it does not answer, however well its words match ("每年" targets answer any year)."""
+    years = asked_years(u, part)
+    if not years or part.intent != "target" or "每年" in quote or "年均" in quote:
+        return False
+    stated = stated_years(c, quote, plan_end)
+    return bool(stated) and not stated & set(years)
+
+
 def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str, plan_end: int | None = None) -> float:
     """A target question is best answered by prose that states a quantity in the unit asked for; a
     contact question by a clause that names its units."""
     bonus = 0.0
     years = asked_years(u, part)
-    stated = set(re.findall(r"(?:19|20)\d{2}", quote)) | {str(y) for y in c.years}
-    if not stated and c.kind == "target" and plan_end:
-        stated = {str(plan_end)}  # a plan's 目标 section speaks of the plan's end year without naming it
+    stated = stated_years(c, quote, plan_end)
     if years and part.intent in ("target", "amount", "deadline", "general") and stated:
         # "2020年业务收入有多少": the sentence of that year, not the one of the plan's end year
         bonus += YEAR_BONUS if stated & set(years) else -YEAR_BONUS

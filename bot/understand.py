@@ -362,7 +362,8 @@ def understand(
 def _figure_spans(text: str) -> list[tuple[int, int]]:
     """The asker's own figures, and the counting words of the question ("多少家", "几个"): a measure word
     glued to the word after it makes another word ("多少家电商" → 家电)."""
-    spans = [(m.start(), m.end()) for m in _FIGURE.finditer(text) if not _YEAR.match(m.group(0).strip())]
+    spans = [(m.start(), m.end()) for m in _FIGURE.finditer(text) if not _YEAR.match(m.group(0).strip())
+             and not re.match(r"[A-Za-z]", text[m.end() : m.end() + 1])]  # "5G" is a name, not a figure
     return spans + [(m.start(), m.end()) for m in _COUNTING.finditer(text)]
 
 

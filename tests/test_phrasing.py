@@ -107,6 +107,11 @@ def test_a_named_year_picks_that_years_figure(bot) -> None:
     assert "6亿元" in ans.answer and "12亿元" not in ans.answer
 
 
+def test_a_target_of_a_year_no_clause_sets_is_refused(bot) -> None:
+    assert ask(bot, "岚溪县到2030年农产品网络零售额的目标是多少？").refused
+    assert "12亿元" in head(ask(bot, "岚溪县到2027年农产品网络零售额的目标是多少？"))
+
+
 def test_a_follow_up_that_changes_the_place_asks_in_the_same_unit(bot) -> None:
     first = "岚溪县到2027年要培育多少家电商示范企业？"
     assert "30家" in head(ask(bot, first))
