@@ -477,7 +477,7 @@ class PolicyIndex:
 
     def matching(self, filters: Filters) -> list[Clause]:
         m = self.mask(filters)
-        return list(self.clauses) if m is None else [c for i, c in enumerate(self.clauses) if m[i]]
+        return list(self.clauses) if m is None else [self.clauses[i] for i in np.flatnonzero(m)]
 
     def clause(self, clause_id: str) -> Clause | None:
         i = self.by_id.get(clause_id)
