@@ -346,7 +346,7 @@ class PolicyBot:
         doc = self._pick_doc(u)
         if doc is None:
             return None
-        clauses = [c for c in self.index.clauses if c.doc_id == doc.doc_id]
+        clauses = self.index.matching(Filters(doc_ids=[doc.doc_id]))  # a scan of every clause took ~24 ms at 100k
         notice = next((c for c in clauses if c.path == ["印发通知"]), None) or next(
             (c for c in clauses if c.path == ["标题"]), None)
         signature = next((c for c in clauses if c.path == ["落款"]), None)

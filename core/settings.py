@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,6 +27,18 @@ class RetrievalTuning(BaseModel):
     # A dense search filtered to at most this many regions asks each region's own collection (~1 ms
     # each at 100k clauses) instead of the whole collection with a metadata filter (~60-90 ms there).
     max_partitions: int = 8
+    # A filter the collections searched (those partitions, or the whole collection) do not meet by
+    # themselves is applied by us, not by Chroma: an unfiltered search for the nearest
+    # ceil(n × searched / kept × margin) vectors keeps those the filter allows, asking again for more
+    # only when fewer than n pass. At 100k clauses Chroma's filter cost 37 ms keeping one region and
+    # 400 ms keeping all, an unfiltered k of 50-200 1-2 ms. Margin chosen with bench/dense_filters.py on
+    # the synthetic 100k index (364 searches: the bot's filters over the tuning set, 60 broad ones): 3 is
+    # the smallest margin as exact as Chroma's filter for every kind of filter (exact top 50: 200 against
+    # 192; 2 lost one exact top 10 of 26 on broad region scopes), 4 cost more time for little more.
+    postfilter_margin: float = Field(default=3.0, ge=1.0)
+    # Above this k Chroma's filtered query answers instead: an unfiltered k of 3,200 took 19 ms p50 /
+    # 23 ms p95 at 100k and 6,400 took 33 / 39 ms, next to the filter's floor of ~37 ms.
+    postfilter_max_k: int = 4000
 
 
 class AnswerTuning(BaseModel):

@@ -19,6 +19,7 @@ import logging
 import math
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,7 @@ class PolicyIndex:
         self._kind_arr = _Column([c.kind for c in self.clauses])
         self._status_arr = _Column([self.docs[c.doc_id].status for c in self.clauses])
         self._regions = {d.region or "" for d in self.docs.values()}
+        self._region_size = Counter(self.docs[c.doc_id].region or "" for c in self.clauses)
 
     def _load(self) -> catalog.Generation | None:
         """Server mode: the deployment's live generation, from this folder's cache or fetched and cached;
@@ -374,13 +376,47 @@ class PolicyIndex:
                 qv = self.embeddings.embed_query_vec(query)
                 timings.embed_ms += (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            parts = self._partitions(filters)
-            hits = self.store.query(qv, n=n, where=self._where(filters, region=parts is None), partitions=parts)
+            out = self._nearest(qv, filters=filters, mask=mask, n=n)
             timings.dense_ms += (time.perf_counter() - t) * 1000
         except BackendUnavailable as e:
             self._fail(e)
             return None
         self._recovered()
+        return out
+
+    def _nearest(
+        self, vector: np.ndarray, *, filters: Filters | None, mask: np.ndarray | None, n: int
+    ) -> list[tuple[int, float]]:
+        """The n nearest clauses the filter allows, as (clause index, similarity).
+
+        Chroma's metadata filter costs tens to hundreds of milliseconds on a large collection, so a filter
+        that keeps a fair share of what is searched is applied here instead: an unfiltered search for
+        more hits, kept by the mask, and searched again for more only when too few pass. A filter that
+        keeps too small a share for that goes to Chroma with its `where`, as do searches past the limit.
+        """
+        parts = self._partitions(filters)
+        searched = len(self.clauses) if parts is None else sum(self._region_size[p] for p in parts)
+        kept = searched if mask is None else int(mask.sum())
+        if kept == 0:
+            return []
+        if kept >= searched:  # nothing to filter beyond the partitions asked
+            return self._allowed(self.store.query(vector, n=n, where=None, partitions=parts), mask)
+        tune = self.tuning
+        want = min(n, kept)
+        k = math.ceil(want * searched / kept * tune.postfilter_margin)
+        while k <= tune.postfilter_max_k:
+            hits = self.store.query(vector, n=k, where=None, partitions=parts)
+            out = self._allowed(hits, mask)
+            if len(out) >= want or len(hits) < k:  # enough, or everything searched has been seen
+                return out[:n]
+            if k == tune.postfilter_max_k:
+                break
+            # fewer passed near this question than the filter's share overall: ask again, at most the limit
+            k = min(tune.postfilter_max_k, math.ceil(k * want / max(len(out), 1) * tune.postfilter_margin))
+        where = self._where(filters, region=parts is None)
+        return self._allowed(self.store.query(vector, n=n, where=where, partitions=parts), mask)
+
+    def _allowed(self, hits: list[tuple[str, float]], mask: np.ndarray | None) -> list[tuple[int, float]]:
         out = []
         for cid, sim in hits:
             i = self.by_id.get(cid)  # vectors of other generations are ignored
@@ -441,7 +477,7 @@ class PolicyIndex:
 
     def matching(self, filters: Filters) -> list[Clause]:
         m = self.mask(filters)
-        return list(self.clauses) if m is None else [c for i, c in enumerate(self.clauses) if m[i]]
+        return list(self.clauses) if m is None else [self.clauses[i] for i in np.flatnonzero(m)]
 
     def clause(self, clause_id: str) -> Clause | None:
         i = self.by_id.get(clause_id)
