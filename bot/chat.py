@@ -443,8 +443,8 @@ class PolicyBot:
 
 def _list_items(best: Evidence, cands: list[Evidence], limit: int) -> list[Evidence]:
     """The items of a list answer: clauses of the best one's document, from the best one's part of the
-    document when that part holds several ("面向单位的扶持政策" rather than the benefits for graduates, when
-    a company asks), without an item's own aspects ("一、小微企业社保补贴 › 申领方式") beside it."""
+    document when that part holds several (the benefits for employers rather than those for
+    graduates, when a company asks), without an item's own aspects ("一、某某补贴 › 申领方式") beside it."""
     same_doc = [e for e in cands if e.doc.doc_id == best.doc.doc_id]
     section = best.clause.path[:1]
     inside = [e for e in same_doc if e.clause.path[:1] == section]
@@ -492,8 +492,7 @@ def _lines_and_sentences(text: str) -> list[str]:
 
 
 def _matching_run(text: str, pat: re.Pattern[str]) -> str | None:
-    """The first run of consecutive sentences that state the pattern, verbatim ("有效期3年。本办法有效期满
-    而…应继续执行至全部完毕。")."""
+    """The first run of consecutive sentences that state the pattern, verbatim ("有效期N年。有效期满而…继续执行。")."""
     pieces = _lines_and_sentences(text)
     first = next((i for i, s in enumerate(pieces) if pat.search(s)), None)
     if first is None:

@@ -34,7 +34,7 @@ _MATERIALS = re.compile(
     r"(提交|提供|报送|递交|上传|准备|所需|下列|以下|申请|证明)\S{0,6}(材料|资料)|材料清单|材料[：:]|"
     r"证书|证明|复印件|原件|申请表|登记表"
 )
-# an address written out without its label: "天府路1号…1号楼5016室"
+# an address written out without its label: "某某路8号…2号楼301室"
 _ADDRESS = re.compile(r"\S{1,12}(路|街|大道)\d+号|\d+号楼|\d+(室|楼|层)(?!\S{0,2}(以上|以下))|大厦\S{0,8}\d+")
 CONTACT_WANTS = {"联系电话", "地址", "邮箱", "联系人"}
 _DURATION = re.compile(
@@ -51,11 +51,11 @@ PLACE_BONUS = 0.5
 ASK_SHARE_ALONE = 0.5
 # An item up to this long is quoted whole (a material, a condition); a longer one by its best sentences.
 ITEM_WHOLE = 200
-# Ranking lead of a clause whose heading the question names word for word ("小微企业社保补贴…多久内申请"):
+# Ranking lead of a clause whose heading the question names word for word ("某某补贴…多久内申请"):
 # people ask for an item by its heading. Chosen on the tuning sets.
 HEADING_BONUS = 0.3
-# Ranking lead of a document whose title names what the ask is about ("能申请人才公寓吗" → "…人才公寓申请的
-#公告"), by the share of the ask's weight the title states. Chosen on the tuning sets.
+# Ranking lead of a document whose title names what the ask is about ("能申请X吗" → "关于受理X申请的
+# 公告"), by the share of the ask's weight the title states. Chosen on the tuning sets.
 TITLE_BONUS = 0.3
 # Other ask words count this much when one part of a multi-part question is judged.
 ROLE_OTHER_PART = 0.6
@@ -194,7 +194,7 @@ def facet_ok(part: Part, c: Clause, quote: str) -> bool:
 def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vocabulary,
                tuning: AnswerTuning) -> list[Evidence]:
     """Every retrieved clause that could answer the part, scored; best first. An item is judged together
-    with its lead-in ("符合以下条件之一，…补贴3000元：" and "（3）曾获得国家助学贷款"), and a lead-in together
+    with its lead-in ("符合以下条件之一的，补贴N元：" and "（三）属于某类人员"), and a lead-in together
     with its items; whichever of them states the fact asked is the one quoted first."""
     focus = set(part.terms) if len(u.parts) > 1 and part.terms else None
     fam = vocab.families
@@ -212,7 +212,7 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
         context = clause_context(c, doc)
         if lead is c:
             context += norm(" ".join(x.text for x in items)).lower()
-        elif lead is not None:  # an item reads with its lead-in, not with its sisters ("（二）租金补贴")
+        elif lead is not None:  # an item reads with its lead-in, not with its sisters ("（二）另一项补贴")
             context += norm(lead.text).lower()
         if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
@@ -266,7 +266,7 @@ def _names_heading(c: Clause, title: str, question: str) -> bool:
     q = norm(question)
     for h in c.path[-2:]:
         core = norm(NUMBERED.sub("", h)).strip("：:。")
-        # a heading that repeats the document's own subject ("（一）就业见习基地") singles nothing out
+        # a heading that repeats the document's own subject ("（一）<the document's subject>") singles nothing out
         if len(core) >= 4 and core in q and core not in norm(title):
             return True
     return False

@@ -1,4 +1,4 @@
-"""Lead-ins and their items: "提交下列材料：" says nothing until its items do, and "（3）曾获得国家助学贷款。"
+"""Lead-ins and their items: "提交下列材料：" says nothing until its items do, and "（三）属于某类人员。"
 means nothing without the lead-in that names the subsidy and its amount. Learned from the clause paths
 once per index generation, so a clause is judged and quoted together with the family it belongs to."""
 

@@ -47,7 +47,7 @@ def cue_facets(text: str) -> list[str]:
     if "amount" in found and "target" in found:
         found.remove("target" if _MONEY.search(text) else "amount")
     if not found and YES_NO_ELIGIBILITY.search(text):
-        found.append("eligibility")  # "能申请新引进人才奖励吗": whether, not how much
+        found.append("eligibility")  # "能申请某某奖励吗": whether, not how much
     if "amount" not in found and _BENEFIT_ASK.search(text) and not {"eligibility", "procedure"} & set(found):
         found.append("amount")
     if "多少" in text and not {"amount", "target"} & set(found):

@@ -74,7 +74,7 @@ CUE_WORDS = frozenset(w for words in FACET_CUES.values() for w in words if w not
 FACET_ORDER = ("metadata", "validity", "contact", "deadline", "amount", "eligibility", "procedure", "target", "list")
 
 # Words documents head a kind of fact with, added to the lexical query of a question asking for it:
-# "给员工申请人才公寓是个什么流程" finds the clause under "申请程序" that never says "流程".
+# "给员工申请X是个什么流程" finds the clause under "申请程序" that never says "流程".
 FACET_QUERY_WORDS = {
     "procedure": "申请程序 流程 受理 提出申请",
     "contact": "牵头单位 责任单位 受理 联系电话",
@@ -159,7 +159,7 @@ _BENEFIT_NAMED = re.compile(rf"({'|'.join(BENEFIT_SUBJECTS)})\S{{0,2}}({BENEFIT_
 
 
 def named_benefits(text: str) -> list[str]:
-    """The kinds of benefit a question names ("实习补贴" → 实习), in order."""
+    """The kinds of benefit a question names ("住房补贴" → 住房), in order."""
     named = [b for b in BENEFIT_KINDS if b in text] + [m.group(1) for m in _BENEFIT_NAMED.finditer(text)]
     return list(dict.fromkeys(named))
 

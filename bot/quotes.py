@@ -92,7 +92,7 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
     figures = asker_numbers(u)
     years = asked_years(u, part)
     benefits = named_benefits(norm(part.text))
-    # "R&D比重目标是多少？万人发明专利呢？": for the second part, the first part's words say little
+    # "A指标目标是多少？B指标呢？": for the second part, the first part's words say little
     other = 0.5 if len(u.parts) > 1 and part.terms else 1.0
     scored = []
     for i, s in enumerate(useful):
@@ -101,18 +101,18 @@ def best_sentences(c: Clause, u: Understanding, part: Part, *, prefer: re.Patter
         if prefer is not None and prefer.search(s):
             score += prefer_share * total
         if figures and any(rx.search(sn) for rx in figures):
-            score += FIGURE_SHARE * total  # "带动5个人就业" → the sentence of the 5-person bracket
+            score += FIGURE_SHARE * total  # "招了5个人" → the sentence of the 5-person bracket
         if years and any(y in sn for y in years):
             score += FIGURE_SHARE * total  # the year the question names
         if benefits and any(_names_benefit(b, sn) for b in benefits):
-            score += 0.5 * total  # "实习补贴每个月多少": the sentence of that benefit, not of the asker's situation
+            score += 0.5 * total  # "某某补贴每个月多少": the sentence of that benefit, not of the asker's situation
         scored.append((score, -i, s))
     scored.sort(reverse=True)
     return [s for sc, _, s in scored[:limit] if sc > 0] or [useful[0]]
 
 
 # Share of the question's weight a sentence gains by stating a number the asker typed ("招了3个人" →
-# "招用3人以下的…"): the bracket a figure falls in. Chosen on the tuning sets.
+# "招用3人以下的…", a bracket): the bracket a figure falls in. Chosen on the tuning sets.
 FIGURE_SHARE = 0.3
 
 
@@ -153,7 +153,7 @@ def layout_item(c: Clause, u: Understanding) -> str | None:
 def choose(c: Clause, u: Understanding, part: Part) -> str:
     """The verbatim words of the clause that state what the part asks."""
     if c.kind == "task_row" and "\t" in c.text:
-        # the task cell, or the cell of the row that states what is asked ("依托“12320”开通…专线");
+        # the task cell, or the cell of the row that states what is asked ("开通某某服务热线");
         # units and deadline go in the fields line
         cells = [x for x in c.text.split("\t") if x.strip()]
         scored = [(sum(u.weight(t) for t in part.terms if norm(t).lower() in norm(x).lower()), -i, x)
@@ -188,7 +188,7 @@ def states_quantity(text: str) -> bool:
 
 
 def part_unit(u: Understanding, part: Part) -> str | None:
-    """The unit the part asks in, or, for a follow-up that only changes the place ("那九龙坡呢？"), the
+    """The unit the part asks in, or, for a follow-up that only changes the place ("那某某区呢？"), the
     unit the turn before asked in."""
     unit = asked_unit(part.text)
     if unit is None and u.follow_up and u.carried is not None:
@@ -228,7 +228,7 @@ def stated_years(c: Clause, quote: str, plan_end: int | None) -> set[str]:
 
 
 def other_year_only(u: Understanding, part: Part, c: Clause, quote: str, plan_end: int | None) -> bool:
-    """A target asked for one year ("2026年要引育多少家") and a clause that sets targets for other years
+    """A target asked for one year ("某年要培育多少家") and a clause that sets targets for other years
     only: it does not answer, however well its words match ("每年" targets answer any year)."""
     years = asked_years(u, part)
     if not years or part.intent != "target" or "每年" in quote or "年均" in quote:
@@ -244,7 +244,7 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str, plan_end: i
     years = asked_years(u, part)
     stated = stated_years(c, quote, plan_end)
     if years and part.intent in ("target", "amount", "deadline", "general") and stated:
-        # "2020年业务收入有多少": the sentence of that year, not the one of the plan's end year
+        # "某年收入有多少": the sentence of that year, not the one of the plan's end year
         bonus += YEAR_BONUS if stated & set(years) else -YEAR_BONUS
     if part.intent == "target":
         unit = part_unit(u, part)
@@ -264,7 +264,7 @@ def facet_bonus(u: Understanding, part: Part, c: Clause, quote: str, plan_end: i
         bonus += 0.3  # a day on the calendar, before clauses that merely mention a year or a month
     elif part.intent == "eligibility":
         if _THRESHOLD.search(quote):
-            bonus += 0.1  # "连续两年每年接收超过50人": a bar to reach
+            bonus += 0.1  # "连续两年每年超过N人": a bar to reach
     elif part.intent == "deadline" and "时长" in part.wants and _TIME_LIMIT.search(quote):
         bonus += 0.2  # "多久内申请": a period counted from an event, before periods that only qualify someone
     heading = _FACET_HEADINGS.get(part.intent)
@@ -320,7 +320,7 @@ def key_phrases(phrases: list[str], u: Understanding, part: Part, quote: str = "
             score *= 0.3  # the question names 2026; this phrase is about 2027
         scored.append((score, -i, p))
     benefits = named_benefits(norm(part.text))
-    if benefits:  # "见习补贴每个月多少": the phrases of that benefit, not of others the sentence names
+    if benefits:  # "某某补贴每个月多少": the phrases of that benefit, not of others the sentence names
         named = [x for x in scored if any(_names_benefit(b, norm(x[2]).lower()) for b in benefits)]
         scored = named or scored
     if figures:  # the asker's figure falls in one bracket: the phrases of the sentences that state it

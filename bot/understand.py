@@ -321,7 +321,7 @@ def understand(
                           list_mode=intents.is_list_question(text)))
     for prev, p in itertools.pairwise(parts):
         if not p.facets and _ELLIPTICAL.search(p.text):
-            p.facets = list(prev.facets)  # "能拿多少？要是完成股改呢？": the same ask, of another case
+            p.facets = list(prev.facets)  # "能拿多少？要是规模翻倍呢？": the same ask, of another case
     # words like 材料/电话 name what is asked about a topic, not the topic ("找哪个部门交材料？")
     has_own_topic = any(r == ROLE_ASK and t not in TOPICAL_CUES for t, r in roles.items()) or bool(doc_ids)
     follow_up = carried is not None and (bool(FOLLOW_UP.search(q)) or not has_own_topic or len(norm(q)) <= 8)

@@ -21,7 +21,7 @@ from ingest.structure import Block, parse_text
 
 log = logging.getLogger(__name__)
 # Bump when parsing changes what a file yields: the next ingest then re-parses unchanged files too.
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 META_BLOCK = "基本信息"  # path of the clause that shows a web page's metadata block
 
 
