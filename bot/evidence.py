@@ -216,6 +216,8 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
             context += norm(lead.text).lower()
         if benefit_mismatch(part.text if len(u.parts) > 1 else u.question, context, vocab.abbreviations):
             continue
+        if any(term_match(t, context, vocab.abbreviations) < 1.0 for t in part.benefit_subjects):
+            continue  # "新引进人才奖励" asked, a clause of some other reward matched the rest
         main = c
         if not facet_ok(part, c, quotes.choose(c, u, part)):
             members = [lead, *_relevant(u, lead, items, vocab, doc)] if lead is not None else []

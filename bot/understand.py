@@ -72,6 +72,8 @@ class Part:
     wants: set[str]
     terms: list[str]  # the part's own topic words
     list_mode: bool = False
+    # what the benefits the part names are for ("住房补贴" → 住房): a clause about another benefit does not answer
+    benefit_subjects: list[str] = field(default_factory=list)
 
     @property
     def intent(self) -> str:
@@ -319,6 +321,8 @@ def understand(
         parts.append(Part(text=text, facets=facets, wants=wants_of(text),
                           terms=[t for t in content_terms(index.tokenize(text), stop) if t in roles],
                           list_mode=intents.is_list_question(text)))
+    for p in parts:
+        p.benefit_subjects = _benefit_subjects(p.text, list(roles))
     for prev, p in itertools.pairwise(parts):
         if not p.facets and _ELLIPTICAL.search(p.text):
             p.facets = list(prev.facets)  # "能拿多少？要是规模翻倍呢？": the same ask, of another case
@@ -357,6 +361,20 @@ def understand(
             if not p.facets and guess and (guess != "amount" or intents.names_money(p.text)):
                 p.facets = [guess]
     return u
+
+
+_BENEFIT = re.compile(r"奖励|补贴|补助|资助|奖补|奖金")
+
+
+def _benefit_subjects(text: str, terms: list[str]) -> list[str]:
+    """The topic word just before each benefit the text names ("新引进人才奖励" → 引进人才), longest first."""
+    out = []
+    for m in _BENEFIT.finditer(text):
+        before = text[: m.start()]
+        ending = [t for t in terms if len(t) >= 2 and before.endswith(t)]
+        if ending:
+            out.append(max(ending, key=len))
+    return list(dict.fromkeys(out))
 
 
 def _figure_spans(text: str) -> list[tuple[int, int]]:
