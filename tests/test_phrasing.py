@@ -169,3 +169,11 @@ def test_a_list_keeps_to_the_part_of_the_document_its_best_item_is_in() -> None:
     numbered = [Evidence(Clause(f"n{i}", "d", i, ["二、政策支持", f"{i}.措施{i}"], "x"), doc, "x", 1.0) for i in (1, 2)]
     lead = Evidence(Clause("n0", "d", 0, ["二、政策支持"], "x"), doc, "x", 1.0)
     assert [e.clause.clause_id for e in _list_items(lead, [lead, *numbered], 6)] == ["n0", "n1", "n2"]
+
+
+def test_what_a_named_benefit_is_for() -> None:
+    from bot.understand import _benefit_subjects
+
+    assert _benefit_subjects("新招的人能申请新引进人才奖励吗", ["新招", "引进", "人才", "引进人才"]) == ["引进人才"]
+    assert _benefit_subjects("住房补贴和见习补贴各多少", ["住房", "见习"]) == ["住房", "见习"]
+    assert _benefit_subjects("有什么奖励", ["奖励"]) == []
