@@ -43,7 +43,8 @@ _DURATION = re.compile(
 # a time a clause sets: a date, a period of days or months, or a word that bounds one
 _WHEN = re.compile(r"\d+\s*(年|个?月|日|天|个?工作日)|[一二三四五六七八九十]+\s*(月|个月|天|年)|年底|年末|月底|季度|"
                    r"完成后|之前|以前|之日|截止|届满|期满|前完成|前提交|前申请|前报送|每年|每季|每月")
-_CN_QUANTITY = re.compile(r"[一二三四五六七八九十百千万两]+[个家项所座]")
+# "十个平台", "两千家": a count in Chinese numerals ("一个产业一套机制" counts nothing)
+_CN_QUANTITY = re.compile(r"[二三四五六七八九十百千万两][一二三四五六七八九十百千万两]*[个家项所座]")
 # Ranking lead of a document of exactly the place the question names (over its province's or districts').
 PLACE_BONUS = 0.5
 # The ask alone decides support when it holds at least this share of the question's topic weight. Chosen

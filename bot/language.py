@@ -131,7 +131,7 @@ WANTS: dict[str, re.Pattern[str]] = {
     "联系电话": re.compile(r"电话|手机|热线|号码|座机"),
     "地址": re.compile(r"地址|在哪办|在哪里办|窗口在哪|办公地点|在什么地方办|哪栋|几号楼|哪个楼|哪层|几楼|门牌"),
     "邮箱": re.compile(r"邮箱|email|e-mail", re.IGNORECASE),
-    "联系人": re.compile(r"联系人|找谁联系"),
+    "联系人": re.compile(r"联系人|找谁联系|叫什么名字|姓名|名字是"),
     "时长": re.compile(r"多长时间|多久|多长|几个月|几年|期限多长|几天"),
     "材料": re.compile(r"材料|资料|证明|要交什么|交哪些|提交什么|准备什么"),
 }

@@ -222,7 +222,7 @@ def stated_years(c: Clause, quote: str, plan_end: int | None) -> set[str]:
     """The years a quote speaks of: those it or its clause names, or, for a plan's 目标 section that names
     none, the plan's end year."""
     stated = set(re.findall(r"(?:19|20)\d{2}", quote)) | {str(y) for y in c.years}
-    if not stated and c.kind == "target" and plan_end:
+    if not stated and (c.kind == "target" or any("目标" in h for h in c.path)) and plan_end:
         stated = {str(plan_end)}
     return stated
 
@@ -231,7 +231,8 @@ def other_year_only(u: Understanding, part: Part, c: Clause, quote: str, plan_en
     """A target asked for one year ("某年要培育多少家") and a clause that sets targets for other years
     only: it does not answer, however well its words match ("每年" targets answer any year)."""
     years = asked_years(u, part)
-    if not years or part.intent != "target" or "每年" in quote or "年均" in quote:
+    asks_target = part.intent == "target" or "目标" in part.text  # "2023年的目标是多少亿元" counts money
+    if not years or not asks_target or "每年" in quote:
         return False
     stated = stated_years(c, quote, plan_end)
     return bool(stated) and not stated & set(years)
