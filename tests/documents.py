@@ -337,3 +337,17 @@ def write_task_xlsx(path: Path) -> Path:
         targets.append(row)
     wb.save(str(path))
     return path
+
+
+def bot_over(root: Path, settings: object, files: dict[str, str]) -> object:
+    """A real bot over made-up documents: the files written under root/docs, ingested with the real
+    embedder, Chroma and jieba into the settings' index."""
+    from policybot.wiring import ingest_paths, make_bot
+
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in files.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    report = ingest_paths([docs], settings=settings)  # type: ignore[arg-type]
+    assert not report.failed, report.failed
+    return make_bot(settings)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ import pytest
 
 from bot.family import announces_items, learn_families
 from core.records import Clause
+from tests.documents import bot_over
 
 pytestmark = pytest.mark.slow
 
@@ -32,16 +33,8 @@ MEASURES = """白石县青年就业见习基地管理办法
 
 @pytest.fixture(scope="module")
 def county_bot(tmp_path_factory: pytest.TempPathFactory, settings_factory):
-    from policybot.wiring import ingest_paths, make_bot
-
     root = tmp_path_factory.mktemp("families")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "baishi-internship.txt").write_text(MEASURES, encoding="utf-8")
-    settings = settings_factory(root / "index")
-    report = ingest_paths([docs], settings=settings)
-    assert not report.failed, report.failed
-    return make_bot(settings)
+    return bot_over(root, settings_factory(root / "index"), {"baishi-internship.txt": MEASURES})
 
 
 def _clause(cid: str, seq: int, path: list[str], text: str) -> Clause:

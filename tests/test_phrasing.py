@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.documents import bot_over
+
 pytestmark = pytest.mark.slow
 
 FAQ = """岚溪县创业扶持政策问答
@@ -70,20 +72,11 @@ PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8">
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory: pytest.TempPathFactory, settings_factory):
-    from policybot.wiring import ingest_paths, make_bot
-
     root = tmp_path_factory.mktemp("phrasing")
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "lanxi-startup-faq.txt").write_text(FAQ, encoding="utf-8")
-    (docs / "lanxi-ecommerce-plan.txt").write_text(PLAN, encoding="utf-8")
-    (docs / "lanxi-internship-guide.html").write_text(PAGE, encoding="utf-8")
-    (docs / "lanxi-apartment-notice.txt").write_text(NOTICE, encoding="utf-8")
-    (docs / "songyang-ecommerce-plan.txt").write_text(PLAN2, encoding="utf-8")
-    settings = settings_factory(root / "index")
-    report = ingest_paths([docs], settings=settings)
-    assert not report.failed, report.failed
-    return make_bot(settings)
+    return bot_over(root, settings_factory(root / "index"), {
+        "lanxi-startup-faq.txt": FAQ, "lanxi-ecommerce-plan.txt": PLAN, "lanxi-internship-guide.html": PAGE,
+        "lanxi-apartment-notice.txt": NOTICE, "songyang-ecommerce-plan.txt": PLAN2,
+    })
 
 
 def ask(bot, question: str, history: list[str] | None = None):
