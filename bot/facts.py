@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import cn2an
 
+from core.text import DOC_NUMBER
+
 # ---- figures ------------------------------------------------------------------------------------
 _CN = "零〇一二两三四五六七八九十百千万亿"
 _MAGNITUDE = {"十": 10, "百": 100, "千": 1000, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8,
@@ -70,8 +72,6 @@ _DATE = re.compile(
     r"|(?P<y2>(?:19|20)\d{2})[-./](?P<m2>\d{1,2})(?:[-./](?P<d2>\d{1,2}))?(?!\d)"
     r"|(?<![\d年])(?P<m3>\d{1,2})\s*月\s*(?P<d3>\d{1,2})\s*[日号]"
 )
-DOC_NUMBER = re.compile(r"(?P<prefix>[\u4e00-\u9fa5]{1,12})\s*[〔\[［【(（]\s*(?P<y>(?:19|20)\d{2})\s*[〕\]］】)）]\s*"
-                        r"(?P<n>\d{1,4})\s*号")
 
 
 @dataclass(frozen=True)

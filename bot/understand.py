@@ -37,7 +37,7 @@ from core.records import PolicyDocument
 from core.regions import Region, gazetteer
 from core.retrieval import Retriever
 from core.settings import AnswerTuning
-from core.text import norm
+from core.text import DOC_NUMBER, norm
 
 # Role weights of topic words: what the ask names counts fully; the asker's situation and what earlier
 # turns were about count for less. Chosen on the tuning sets (support threshold swept with them).
@@ -60,7 +60,6 @@ _COUNTING = re.compile(r"(多少|几)(个|家|项|名|所|座|台|次|户|件|�
 _ORIGIN = re.compile(r"(人(?![才民力员口事大])|籍|户口|户籍|居民|同胞)")
 # A part that leaves its ask unsaid: "…呢？", "要是…", "那…" — it asks what the part before it asked.
 _ELLIPTICAL = re.compile(r"呢[?？]?\s*$|^(那|要是|如果|假如|若是|若|换成|万一)")
-_DOC_NUMBER = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 
 
 @dataclass
@@ -309,7 +308,7 @@ def understand(
     doc_ids = named_documents(q, docs, vocab, places)
     stop = set(vocab.region_words) | CUE_WORDS
     own = content_terms(index.tokenize(_mask(q, place_spans + _figure_spans(q))), stop)
-    number_in_q = _DOC_NUMBER.search(q)
+    number_in_q = DOC_NUMBER.search(q)
     if number_in_q:
         own = [t for t in own if t not in index.tokenize(number_in_q.group(0))]
     ask_terms = set(content_terms(index.tokenize(_mask(ask, _shift(place_spans + _figure_spans(q), q, ask))), stop))

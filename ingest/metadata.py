@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib import resources
 
 from core.regions import Gazetteer, Region
+from core.text import DOC_NUMBER
 from ingest.structure import ParsedText
 
-_DOC_NO_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}\s*[〔\[［【(（]\s*(?:19|20)\d{2}\s*[〕\]］】)）]\s*\d{1,4}\s*号")
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _ISO_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _PERIOD_RE = re.compile(r"(20\d{2}|19\d{2})\s*[—\-－–~～至到]+\s*(20\d{2}|19\d{2})\s*年?")
@@ -94,11 +94,11 @@ def find_doc_number(header: list[str], meta: dict[str, str] | None = None) -> st
     """The 文号 of the metadata block, or of a header line (a cited document's 文号 in the text never)."""
     for value in ((meta or {}).get("doc_number"),):
         if value:
-            m = _DOC_NO_RE.search(value)
+            m = DOC_NUMBER.search(value)
             if m:
                 return re.sub(r"\s+", "", m.group(0))
     for line in header:
-        m = _DOC_NO_RE.search(line)
+        m = DOC_NUMBER.search(line)
         if m:
             return re.sub(r"\s+", "", m.group(0))
     return None
