@@ -219,13 +219,15 @@ def candidates(u: Understanding, part: Part, hits: list[ScoredClause], vocab: Vo
             continue
         if any(term_match(t, context, vocab.abbreviations) < 1.0 for t in part.benefit_subjects):
             continue  # "新引进人才奖励" asked, a clause of some other reward matched the rest
-        main = c
-        if not facet_ok(part, c, quotes.choose(c, u, part)):
+        main, quote = c, quotes.choose(c, u, part)
+        if not facet_ok(part, c, quote):
+            # the lead-in or an item the question speaks of may state what the clause itself does not
             members = [lead, *_relevant(u, lead, items, vocab, doc)] if lead is not None else []
-            main = next((x for x in members if x is not c and facet_ok(part, x, quotes.choose(x, u, part))), None)
-            if main is None:
+            quoted = ((x, quotes.choose(x, u, part)) for x in members if x is not c)
+            found = next(((x, q) for x, q in quoted if facet_ok(part, x, q)), None)
+            if found is None:
                 continue
-        quote = quotes.choose(main, u, part)
+            main, quote = found
         if quotes.other_year_only(u, part, main, quote, doc.period_end):
             continue
         family = _family_quotes(u, part, main, c, lead, items, vocab, doc) if lead is not None else []
